@@ -1,0 +1,3 @@
+from cnn_edge.cli import app
+
+app(prog_name="cnn-edge")

@@ -1,0 +1,232 @@
+"""The one TFLite interpreter loader, and the quantize/dequantize helpers.
+
+Backends, tried in this order unless one is forced:
+- `litert`: `ai_edge_litert.interpreter` (Google's successor of tflite-runtime);
+- `tflite-runtime`: `tflite_runtime.interpreter` (the name many Raspberry Pi guides use).
+TensorFlow's own `tf.lite.Interpreter` is deliberately not a backend: the Pi install has
+no TensorFlow and this package must never import it (a test checks).
+
+Quantization is read from the model's own tensor details, so the same code serves float32,
+int8 and uint8 inputs and outputs without a manifest.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_edge.quiet import native_stderr_silenced
+from cnn_edge.errors import BackendError, ConfigError, ModelError
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+
+# backend name -> (module with `Interpreter`, distribution that provides it)
+BACKENDS: dict[str, tuple[str, str]] = {
+    "litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
+    "tflite-runtime": ("tflite_runtime.interpreter", "tflite-runtime"),
+}
+INSTALL_HINT = (
+    "install one: `pip install ai-edge-litert` (64-bit Linux/macOS, any Python >= 3.10) "
+    "or `pip install tflite-runtime 'numpy<2'` (Python <= 3.11, also 32-bit ARM)"
+)
+
+
+@dataclass(frozen=True)
+class QuantParams:
+    """Affine quantization of one tensor: real = scale * (q - zero_point). scale 0 means float."""
+
+    dtype: np.dtype
+    scale: float
+    zero_point: int
+
+    @property
+    def is_quantized(self) -> bool:
+        return self.scale != 0.0 and np.issubdtype(self.dtype, np.integer)
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> QuantParams:
+        scale, zero_point = detail.get("quantization", (0.0, 0))
+        return cls(np.dtype(detail["dtype"]), float(scale), int(zero_point))
+
+
+def quantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
+    """Turn real values into the tensor's dtype: round to nearest and clip to its range."""
+    if not q.is_quantized:
+        return np.asarray(x, dtype=q.dtype)
+    info = np.iinfo(q.dtype)
+    scaled = np.round(np.asarray(x, dtype=np.float32) / q.scale) + q.zero_point
+    return np.clip(scaled, info.min, info.max).astype(q.dtype)
+
+
+def dequantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
+    """Turn the tensor's stored values back into real float32 values."""
+    if not q.is_quantized:
+        return np.asarray(x, dtype=np.float32)
+    return (q.scale * (np.asarray(x, dtype=np.float32) - q.zero_point)).astype(np.float32)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable softmax over the last axis."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def available_backends() -> dict[str, str]:
+    """Map each importable backend to its version; failures map to the reason (for `doctor`)."""
+    found: dict[str, str] = {}
+    for name, (module, dist) in BACKENDS.items():
+        try:
+            importlib.import_module(module)
+            found[name] = _dist_version(dist)
+        except Exception as exc:  # ImportError, or a numpy ABI error raised at import
+            found[name] = f"unavailable: {type(exc).__name__}: {exc}"
+    return found
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _import_backend(backend: str) -> tuple[str, Any]:
+    names = list(BACKENDS) if backend == "auto" else [backend]
+    if backend != "auto" and backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}", hint=f"choose one of: auto, {', '.join(BACKENDS)}")
+    errors = []
+    for name in names:
+        module, _ = BACKENDS[name]
+        try:
+            return name, importlib.import_module(module).Interpreter
+        except Exception as exc:
+            errors.append(f"{name}: {type(exc).__name__}")
+    raise BackendError(f"no TFLite interpreter could be imported ({'; '.join(errors)})", hint=INSTALL_HINT)
+
+
+class TfliteModel:
+    """A loaded, validated classifier: raw 28x28 pixels in (0-255, white digit on black), 10 logits out."""
+
+    def __init__(self, interpreter: Any, path: Path, backend: str, threads: int) -> None:
+        self.interpreter = interpreter
+        self.path = path
+        self.backend = backend
+        self.backend_version = _dist_version(BACKENDS[backend][1])
+        self.threads = threads
+        self._batch = 1
+        self._refresh_details()
+
+    def _refresh_details(self) -> None:
+        self.input_detail = self.interpreter.get_input_details()[0]
+        self.output_detail = self.interpreter.get_output_details()[0]
+        self.input_quant = QuantParams.from_detail(self.input_detail)
+        self.output_quant = QuantParams.from_detail(self.output_detail)
+
+    @property
+    def input_dtype(self) -> np.dtype:
+        return self.input_quant.dtype
+
+    def _resize(self, batch: int) -> None:
+        if batch == self._batch:
+            return
+        shape = list(self.input_detail["shape"])
+        shape[0] = batch
+        with native_stderr_silenced():
+            self.interpreter.resize_tensor_input(self.input_detail["index"], shape)
+            self.interpreter.allocate_tensors()
+        self._batch = batch
+        self._refresh_details()
+
+    def prepare_input(self, images: np.ndarray) -> np.ndarray:
+        """Raw pixels (N, 28, 28) any numeric dtype -> the model's input tensor (quantized if needed)."""
+        images = np.asarray(images)
+        if images.ndim == 2:
+            images = images[None]
+        if images.shape[1:] != IMAGE_SHAPE:
+            raise ModelError(f"input images have shape {images.shape[1:]}, the model takes {IMAGE_SHAPE}")
+        x = images.astype(np.float32).reshape((len(images), *self.input_detail["shape"][1:]))
+        return quantize(x, self.input_quant)
+
+    def invoke_prepared(self, tensor: np.ndarray) -> np.ndarray:
+        """Set an already-prepared input tensor, invoke, and return the raw output tensor (a copy)."""
+        self._resize(len(tensor))
+        self.interpreter.set_tensor(self.input_detail["index"], tensor)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_detail["index"]).copy()
+
+    def logits(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Float logits (N, 10) for raw-pixel images (N, 28, 28), dequantized from the model's output."""
+        images = np.asarray(images)
+        if images.ndim == 2:
+            images = images[None]
+        out = []
+        for start in range(0, len(images), batch_size):
+            raw = self.invoke_prepared(self.prepare_input(images[start : start + batch_size]))
+            out.append(dequantize(raw, self.output_quant).reshape(-1, NUM_CLASSES))
+        if not out:
+            return np.zeros((0, NUM_CLASSES), np.float32)
+        return np.concatenate(out)
+
+    def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Predicted class per image (N,)."""
+        return self.logits(images, batch_size).argmax(axis=1)
+
+    def all_tensor_dtypes(self) -> list[tuple[str, np.dtype]]:
+        """(name, dtype) of every tensor in the graph, for the int8 'fully integer' check."""
+        return [(t["name"], np.dtype(t["dtype"])) for t in self.interpreter.get_tensor_details()]
+
+
+def default_threads() -> int:
+    """All cores this process may use (respects CPU affinity, e.g. under taskset or containers)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def load_model(path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None) -> TfliteModel:
+    """Load a .tflite classifier and check it is 28x28 in, 10 classes out; errors say what to do."""
+    path = Path(path)
+    if threads is not None and threads < 1:
+        raise ConfigError(f"--threads must be at least 1, got {threads}")
+    if not path.is_file():
+        raise ModelError(f"model not found: {path}", hint="pass --model with a .tflite file (see `cnn-edge convert`)")
+    if path.stat().st_size == 0:
+        raise ModelError(f"model file is empty: {path}", hint="convert it again with `cnn-edge convert`")
+    name, interpreter_cls = _import_backend(backend)
+    n_threads = threads or default_threads()
+    try:
+        with native_stderr_silenced():
+            interpreter = interpreter_cls(model_path=str(path), num_threads=n_threads)
+            interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(
+            f"{path} is not a valid TFLite model ({str(exc).splitlines()[0]})",
+            hint="convert it again with `cnn-edge convert`",
+        ) from exc
+    model = TfliteModel(interpreter, path, name, n_threads)
+    _check_signature(model)
+    return model
+
+
+def _check_signature(model: TfliteModel) -> None:
+    in_shape = tuple(int(d) for d in model.input_detail["shape"])
+    out_shape = tuple(int(d) for d in model.output_detail["shape"])
+    if len(model.interpreter.get_input_details()) != 1 or in_shape[1:] not in ((28, 28), (28, 28, 1)):
+        raise ModelError(
+            f"{model.path} takes input of shape {in_shape}, expected (1, 28, 28)",
+            hint="cnn-edge runs 28x28 digit classifiers made by `cnn-edge convert`",
+        )
+    if out_shape[-1] != NUM_CLASSES or int(np.prod(out_shape[1:])) != NUM_CLASSES:
+        raise ModelError(
+            f"{model.path} has output of shape {out_shape}, expected 10 classes",
+            hint="cnn-edge runs 28x28 digit classifiers made by `cnn-edge convert`",
+        )

@@ -1,0 +1,65 @@
+"""Configuration and result of `cnn-edge train` (plain data: importing this is cheap)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ARCHES = ("cnn", "softmax")
+VALIDATION_MODES = ("holdout", "test")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to train and where to write it.
+
+    Fields:
+        out: run directory; None picks the first free `runs/train`, `runs/train2`, ...
+        arch: "cnn" (the seed CNN) or "softmax" (the softmax-regression baseline).
+        hidden_units: width of the CNN's dense layer (128 by default; 1024 is the seed's big variant).
+        epochs: passes over the training images.
+        batch_size: images per Adam step.
+        learning_rate: Adam's step size.
+        dropout: rate of the two dropout layers before the dense layers (training only).
+        data: path of an mnist.npz; None follows the lookup order of `cnn_edge.mnist`.
+        train_limit: use only the first N training images (quick runs); None uses all.
+        validation: "holdout" validates on the last `validation_size` training images (kept out of
+            training, test set untouched until the end); "test" validates on the test set as the
+            seed's notebook does and trains on every training image.
+        validation_size: size of the holdout slice.
+        seed: seeds Python, numpy and TensorFlow; same seed and data give the same weights here.
+        force: replace an existing run directory.
+        resume: continue the run in `out` from its last complete epoch.
+        verbose: Keras' progress output (0 silent, 1 progress bar, 2 one line per epoch).
+    """
+
+    out: Path | None = None
+    arch: str = "cnn"
+    hidden_units: int = 128
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    dropout: float = 0.5
+    data: Path | None = None
+    train_limit: int | None = None
+    validation: str = "holdout"
+    validation_size: int = 5000
+    seed: int = 42
+    force: bool = False
+    resume: bool = False
+    verbose: int = 1
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run wrote and measured."""
+
+    run_dir: Path
+    model_path: Path
+    test_accuracy: float
+    test_loss: float
+    params: int
+    epochs_run: int
+    train_seconds: float
+    history: dict[str, list[float]] = field(default_factory=dict)
+    artifacts: dict[str, Path] = field(default_factory=dict)

@@ -1,0 +1,229 @@
+"""`train()`: fit the seed's model on MNIST, keeping a checkpoint after every epoch."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_edge import atomic
+from cnn_edge.errors import ConfigError, Interrupted, RunDirError
+from cnn_edge.mnist import load_mnist
+from cnn_edge.trainer import run_dir as rd
+from cnn_edge.trainer.config import ARCHES, VALIDATION_MODES, TrainConfig, TrainResult
+
+Log = Callable[[str], None]
+
+
+def validate_config(cfg: TrainConfig) -> None:
+    """Reject options that cannot work, before anything heavy is imported."""
+    if cfg.epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
+    if cfg.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    if not cfg.learning_rate > 0:
+        raise ConfigError(f"--learning-rate must be positive, got {cfg.learning_rate}")
+    if cfg.arch not in ARCHES:
+        raise ConfigError(f"unknown --arch {cfg.arch!r}", hint=f"choose one of: {', '.join(ARCHES)}")
+    if cfg.hidden_units < 1:
+        raise ConfigError(f"--hidden-units must be at least 1, got {cfg.hidden_units}")
+    if not 0 <= cfg.dropout < 1:
+        raise ConfigError(f"dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.validation not in VALIDATION_MODES:
+        raise ConfigError(
+            f"unknown --validation {cfg.validation!r}", hint=f"choose one of: {', '.join(VALIDATION_MODES)}"
+        )
+    if cfg.train_limit is not None and cfg.train_limit < 1:
+        raise ConfigError(f"--train-limit must be at least 1, got {cfg.train_limit}")
+    if cfg.validation == "holdout" and cfg.validation_size < 1:
+        raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
+
+
+def split_data(cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray):
+    """Return (x_fit, y_fit, x_val, y_val) as the config asks; the test set is never trained on."""
+    if cfg.validation == "holdout":
+        if cfg.validation_size >= len(x_train):
+            raise ConfigError(
+                f"--validation-size {cfg.validation_size} leaves no training images out of {len(x_train)}"
+            )
+        x_fit, y_fit = x_train[: -cfg.validation_size], y_train[: -cfg.validation_size]
+        x_val, y_val = x_train[-cfg.validation_size :], y_train[-cfg.validation_size :]
+    else:
+        x_fit, y_fit, x_val, y_val = x_train, y_train, x_test, y_test
+    if cfg.train_limit is not None:
+        if cfg.train_limit > len(x_fit):
+            raise ConfigError(
+                f"--train-limit {cfg.train_limit} is larger than the {len(x_fit)} training images available",
+                hint=f"pass at most {len(x_fit)}",
+            )
+        x_fit, y_fit = x_fit[: cfg.train_limit], y_fit[: cfg.train_limit]
+    return x_fit, y_fit, x_val, y_val
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread on SIGTERM so training unwinds like Ctrl-C."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    def handler(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _checkpoint_callback(run: Path, cfg: TrainConfig, history: dict[str, list[float]]) -> Any:
+    import keras
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        """After each epoch: the model (with optimizer state) and the history so far, atomically."""
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+            for key, value in (logs or {}).items():
+                history.setdefault(key, []).append(float(value))
+            with atomic.atomic_path(run / rd.CHECKPOINT) as tmp:
+                self.model.save(tmp)
+            state = {"epoch": epoch + 1, "history": history, "config": _config_dict(cfg)}
+            atomic.write_json(run / rd.CHECKPOINT_STATE, state)
+
+    return EpochCheckpoint()
+
+
+def _config_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
+
+
+def _config_from_checkpoint(cfg: TrainConfig, run: Path) -> tuple[TrainConfig, int, dict[str, list[float]]]:
+    """On --resume: the saved run's own settings, with this call's epochs and verbosity."""
+    try:
+        state = json.loads((run / rd.CHECKPOINT_STATE).read_text())
+        saved = state["config"]
+        fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        kept = {k: v for k, v in saved.items() if k in fields}
+        kept.update(out=run, data=cfg.data or (Path(saved["data"]) if saved.get("data") else None),
+                    epochs=cfg.epochs, verbose=cfg.verbose, resume=True, force=False)
+        return TrainConfig(**kept), int(state["epoch"]), {k: list(v) for k, v in state["history"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunDirError(f"cannot resume {run}: {rd.CHECKPOINT_STATE} is unreadable ({exc})",
+                          hint="start a new run") from exc
+
+
+def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
+    """Train as `cfg` says, write the run's artifacts, and return what was measured.
+
+    `log` receives human-readable progress lines (the model summary, where files went); Keras'
+    own progress bar follows `cfg.verbose`. Ctrl-C or SIGTERM raises `Interrupted` after the
+    last complete epoch's checkpoint is safe on disk.
+    """
+    validate_config(cfg)
+    run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=cfg.resume)
+    initial_epoch, history = 0, {}
+    if cfg.resume:
+        cfg, initial_epoch, history = _config_from_checkpoint(cfg, run)
+        if initial_epoch >= cfg.epochs:
+            raise ConfigError(
+                f"{run} already has {initial_epoch} epochs; nothing to resume for --epochs {cfg.epochs}",
+                hint=f"pass --epochs larger than {initial_epoch} to train further",
+            )
+    mnist = load_mnist(cfg.data)
+    x_fit, y_fit, x_val, y_val = split_data(cfg, mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test)
+
+    from cnn_edge.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():  # TensorFlow's start-up chatter goes straight to fd 2
+        import keras
+        import tensorflow as tf
+
+    from cnn_edge.trainer.curves import plot_training_curves
+    from cnn_edge.trainer.models import build_model, compile_model, summary_text
+
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    if cfg.resume:
+        model = keras.models.load_model(run / rd.CHECKPOINT)
+        log(f"Resuming {run} after epoch {initial_epoch} of {cfg.epochs}")
+    else:
+        model = build_model(cfg.arch, cfg.hidden_units, cfg.dropout)
+        compile_model(model, cfg.learning_rate)
+    log(summary_text(model))
+    log(f"Training on {len(x_fit)} images, validating on {len(x_val)} ({cfg.validation}); run directory {run}")
+
+    # Raw pixels as float32: the model rescales to [0, 1] itself.
+    x_fit_f, x_val_f = x_fit.astype("float32"), x_val.astype("float32")
+    start = time.perf_counter()
+    try:
+        with _sigterm_as_exception():
+            model.fit(
+                x_fit_f, y_fit,
+                batch_size=cfg.batch_size,
+                epochs=cfg.epochs,
+                initial_epoch=initial_epoch,
+                validation_data=(x_val_f, y_val),
+                callbacks=[_checkpoint_callback(run, cfg, history)],
+                shuffle=True,
+                verbose=cfg.verbose,
+            )
+    except (KeyboardInterrupt, _Terminated) as exc:
+        done = len(history.get("loss", []))
+        saved = f"checkpoint of epoch {done} kept in {run / rd.CHECKPOINT}" if done else "no epoch had finished"
+        raise Interrupted(
+            f"training interrupted ({saved})",
+            exit_code=130 if isinstance(exc, KeyboardInterrupt) else 143,
+            hint=f"continue with `cnn-edge train --out {run} --resume`" if done else None,
+        ) from None
+    train_seconds = time.perf_counter() - start
+
+    test_loss, test_accuracy = model.evaluate(mnist.x_test.astype("float32"), mnist.y_test, verbose=0)
+    artifacts = {
+        "model": run / rd.MODEL,
+        "history": run / rd.HISTORY,
+        "curves": run / rd.CURVES,
+        "metrics": run / rd.METRICS,
+    }
+    with atomic.atomic_path(artifacts["model"]) as tmp:
+        model.save(tmp)
+    atomic.write_json(artifacts["history"], history)
+    plot_training_curves(history, artifacts["curves"], title=f"{model.name}: {model.count_params():,} parameters")
+    metrics = {
+        "test_accuracy": float(test_accuracy),
+        "test_loss": float(test_loss),
+        "params": int(model.count_params()),
+        "epochs": len(history.get("loss", [])),
+        "train_seconds": round(train_seconds, 2),
+        "seconds_per_epoch": round(train_seconds / max(1, cfg.epochs - initial_epoch), 2),
+        "train_images": len(x_fit),
+        "validation": cfg.validation,
+        "validation_images": len(x_val),
+        "final_val_accuracy": history.get("val_accuracy", [None])[-1],
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "data": str(mnist.source),
+        "config": _config_dict(cfg),
+    }
+    atomic.write_json(artifacts["metrics"], metrics)
+    return TrainResult(
+        run_dir=run,
+        model_path=artifacts["model"],
+        test_accuracy=float(test_accuracy),
+        test_loss=float(test_loss),
+        params=int(model.count_params()),
+        epochs_run=metrics["epochs"],
+        train_seconds=train_seconds,
+        history=history,
+        artifacts=artifacts,
+    )
