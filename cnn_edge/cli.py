@@ -68,6 +68,7 @@ def train(
     epochs: Annotated[int, typer.Option(help="Passes over the training images")] = 10,
     batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 128,
     learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
+    lr_schedule: Annotated[str, typer.Option(help="cosine (decay to 0 over the run) or constant")] = "cosine",
     data: Annotated[Optional[Path], typer.Option(help="mnist.npz [default: $CNN_EDGE_DATA, then the repository's data/mnist.npz]")] = None,
     train_limit: Annotated[Optional[int], typer.Option(help="Train on the first N images only (quick runs)")] = None,
     validation: Annotated[str, typer.Option(help="holdout (last --validation-size training images) or test")] = "holdout",
@@ -83,7 +84,7 @@ def train(
 
     cfg = TrainConfig(
         out=out, arch=arch, hidden_units=hidden_units, epochs=epochs, batch_size=batch_size,
-        learning_rate=learning_rate, data=data, train_limit=train_limit, validation=validation,
+        learning_rate=learning_rate, lr_schedule=lr_schedule, data=data, train_limit=train_limit, validation=validation,
         validation_size=validation_size, seed=seed, force=force, resume=resume, verbose=2 if quiet else 1,
     )
     with user_errors():

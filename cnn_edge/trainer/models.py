@@ -40,12 +40,19 @@ def build_model(arch: str = "cnn", hidden_units: int = 128, dropout: float = 0.5
     return keras.Model(inputs, logits, name="mnist_cnn")
 
 
-def compile_model(model: Any, learning_rate: float) -> None:
-    """Adam, sparse categorical cross-entropy on logits, accuracy."""
+def compile_model(model: Any, learning_rate: float, schedule: str = "constant", total_steps: int = 1) -> None:
+    """Adam, sparse categorical cross-entropy on logits, accuracy.
+
+    With schedule "cosine" the step size decays from `learning_rate` to 0 over `total_steps`:
+    the last epochs then fine-tune instead of bouncing around the minimum.
+    """
     import keras
 
+    rate = learning_rate
+    if schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps))
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate=rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )

@@ -17,7 +17,7 @@ from cnn_edge import atomic
 from cnn_edge.errors import ConfigError, Interrupted, RunDirError
 from cnn_edge.mnist import load_mnist
 from cnn_edge.trainer import run_dir as rd
-from cnn_edge.trainer.config import ARCHES, VALIDATION_MODES, TrainConfig, TrainResult
+from cnn_edge.trainer.config import ARCHES, LR_SCHEDULES, VALIDATION_MODES, TrainConfig, TrainResult
 
 Log = Callable[[str], None]
 
@@ -32,6 +32,10 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--learning-rate must be positive, got {cfg.learning_rate}")
     if cfg.arch not in ARCHES:
         raise ConfigError(f"unknown --arch {cfg.arch!r}", hint=f"choose one of: {', '.join(ARCHES)}")
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise ConfigError(
+            f"unknown --lr-schedule {cfg.lr_schedule!r}", hint=f"choose one of: {', '.join(LR_SCHEDULES)}"
+        )
     if cfg.hidden_units < 1:
         raise ConfigError(f"--hidden-units must be at least 1, got {cfg.hidden_units}")
     if not 0 <= cfg.dropout < 1:
@@ -159,7 +163,8 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         log(f"Resuming {run} after epoch {initial_epoch} of {cfg.epochs}")
     else:
         model = build_model(cfg.arch, cfg.hidden_units, cfg.dropout)
-        compile_model(model, cfg.learning_rate)
+        steps_per_epoch = -(-len(x_fit) // cfg.batch_size)
+        compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
     log(f"Training on {len(x_fit)} images, validating on {len(x_val)} ({cfg.validation}); run directory {run}")
 
