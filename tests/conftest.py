@@ -36,3 +36,20 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "tiny"
     train(TrainConfig(out=out, epochs=2, train_limit=1000, validation_size=1000, data=MNIST, verbose=0, seed=1))
     return out
+
+
+@pytest.fixture(scope="session")
+def converted_run(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of `tiny_run` converted with --int8: model_float32.tflite, model_int8.tflite, manifest.json.
+
+    Default calibration (shipped class-balanced set, default size and seed), int8 input/output.
+    Treat it as read-only.
+    """
+    import shutil
+
+    from cnn_edge.converter import ConvertConfig, convert
+
+    out = tmp_path_factory.mktemp("converted") / "tiny"
+    shutil.copytree(tiny_run, out)
+    convert(ConvertConfig(run=out, formats=("float32", "int8")))
+    return out
