@@ -1,0 +1,479 @@
+"""`cnn-edge infer --camera`: classify the digit held up in the middle of a camera's view.
+
+Sources: a camera index (OpenCV/V4L2), a video file, a stream URL, or `picamera2` (the Pi's
+CSI camera, which OpenCV cannot open through libcamera). Live sources are read on their own
+thread that keeps only the newest frame, so a slow model shows the present, not a growing
+backlog; a video file is read in order with none dropped, so a run is reproducible (its
+decoding still runs on a thread, ahead of the model, for speed).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_edge.edge_runtime.classify import Classifier, Prediction
+from cnn_edge.edge_runtime.interpreter import load_model
+from cnn_edge.edge_runtime.preprocess import center_roi
+from cnn_edge.edge_runtime.stats import RollingFps, percentiles
+from cnn_edge.errors import CameraError, ConfigError
+from cnn_edge.quiet import native_stderr_silenced
+
+WINDOW = "cnn-edge"
+PICAMERA2 = "picamera2"
+# How long a live camera may stay silent before it counts as unplugged.
+STALL_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CameraConfig:
+    """One camera run.
+
+    model: path of the .tflite classifier.
+    source: camera index ("0"), video file, stream URL (rtsp://, http://...), or "picamera2".
+    roi: side of the centred square searched for the digit, as a fraction of the frame's
+        shorter side; the default fits a card that fills a third of the frame height.
+    display: show a preview window when this machine can (False: never, as --no-display).
+    frames: stop after this many frames (None: until the stream ends or the user quits).
+    smooth: report the majority label over the last K frames (1: no smoothing).
+    backend, threads: as for `load_model`.
+    """
+
+    model: Path
+    source: str = "0"
+    roi: float = 0.6
+    display: bool = True
+    frames: int | None = None
+    smooth: int = 1
+    backend: str = "auto"
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One processed frame. `label` is smoothed when --smooth K > 1; `raw_label` never is."""
+
+    frame: int
+    label: int | None
+    confidence: float | None
+    latency_ms: float
+    preprocess_ms: float
+    fps: float
+    raw_label: int | None
+    prediction: Prediction = field(repr=False, compare=False)
+
+    def to_json(self) -> dict:
+        return {
+            "frame": self.frame,
+            "label": self.label,
+            "confidence": None if self.confidence is None else round(self.confidence, 6),
+            "latency_ms": round(self.latency_ms, 4),
+            "preprocess_ms": round(self.preprocess_ms, 4),
+            "fps": round(self.fps, 2),
+        }
+
+
+@dataclass(frozen=True)
+class CameraSummary:
+    """What a run did; `stop_reason` is one of: end of stream, frame limit, quit, interrupted, camera lost."""
+
+    source: str
+    frames: int
+    seconds: float
+    mean_fps: float
+    latency_ms: dict[str, float]
+    preprocess_ms: dict[str, float]
+    stop_reason: str
+    displayed: bool
+    no_digit_frames: int = 0
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stop_reason == "interrupted"
+
+    def text(self) -> str:
+        lat, pre = self.latency_ms, self.preprocess_ms
+        return (
+            f"{self.frames} frames in {self.seconds:.2f} s ({self.stop_reason}): "
+            f"mean {self.mean_fps:.1f} FPS; "
+            f"latency ms p50 {lat['p50']:.3f} p90 {lat['p90']:.3f} p99 {lat['p99']:.3f}; "
+            f"preprocess ms p50 {pre['p50']:.3f} p90 {pre['p90']:.3f}; "
+            f"no digit in {self.no_digit_frames} frames"
+        )
+
+
+# --------------------------------------------------------------------------- sources
+
+
+class FrameSource:
+    """A source of BGR frames; `read()` returns None at the end (see `end_reason`)."""
+
+    live = False
+    end_reason = "end of stream"
+
+    def read(self) -> np.ndarray | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        pass
+
+
+class VideoFileSource(FrameSource):
+    """Every frame of a file, in order; a thread decodes a few frames ahead of the model."""
+
+    def __init__(self, capture: Any) -> None:
+        self._cap = capture
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=8)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="video-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                ok, frame = self._cap.read()
+                if not ok or frame is None:
+                    break
+                while not self._stop.is_set():
+                    try:
+                        self._queue.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            self._put_end()
+
+    def _put_end(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(None, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self) -> np.ndarray | None:
+        while True:
+            try:
+                return self._queue.get(timeout=0.2)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    return None
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._cap.release()
+
+
+class LatestFrameSource(FrameSource):
+    """A live camera read on its own thread; `read()` gives the newest frame not yet returned.
+
+    Keeping only the newest frame is what keeps the preview live: a queue would fill up
+    whenever the model is slower than the camera and show ever older pictures.
+    """
+
+    live = True
+
+    def __init__(self, grab: Callable[[], np.ndarray | None], release: Callable[[], None]) -> None:
+        self._grab = grab
+        self._release = release
+        self._cond = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._seq = 0
+        self._returned = 0
+        self._done = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="camera-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        last_ok = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                try:
+                    frame = self._grab()
+                except Exception:  # a driver error mid-stream is the camera going away
+                    frame = None
+                now = time.monotonic()
+                if frame is None:
+                    if now - last_ok > STALL_SECONDS:
+                        self.end_reason = "camera lost"
+                        break
+                    time.sleep(0.01)
+                    continue
+                last_ok = now
+                with self._cond:
+                    self._frame = frame
+                    self._seq += 1
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+
+    def read(self) -> np.ndarray | None:
+        with self._cond:
+            # A short wait in a loop (not one long wait) so Ctrl-C reaches the main thread.
+            while self._seq == self._returned and not self._done:
+                self._cond.wait(timeout=0.1)
+            if self._seq == self._returned:
+                return None
+            self._returned = self._seq
+            return self._frame
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2.0)
+        self._release()
+
+
+def open_source(spec: str) -> FrameSource:
+    """Open a camera index, video file, URL or picamera2; `CameraError` with one line if it fails."""
+    spec = spec.strip()
+    if spec.lower() == PICAMERA2:
+        return _open_picamera2()
+    import cv2
+
+    if spec.lstrip("-").isdigit():
+        index = int(spec)
+        with native_stderr_silenced():  # OpenCV warns on fd 2 for every index it cannot open
+            if sys.platform.startswith("linux"):
+                cap = cv2.VideoCapture(index, cv2.CAP_V4L2)
+            else:
+                cap = cv2.VideoCapture(index)
+            opened = cap.isOpened()
+        if not opened:
+            cap.release()
+            raise CameraError(
+                f"camera {index} cannot be opened",
+                hint="check that it is plugged in and not used by another program (`ls /dev/video*`); "
+                "for a Raspberry Pi camera module use --source picamera2",
+            )
+        return _live_from_capture(cap, f"camera {index}")
+    if "://" in spec:
+        with native_stderr_silenced():
+            cap = cv2.VideoCapture(spec)
+            opened = cap.isOpened()
+        if not opened:
+            cap.release()
+            raise CameraError(f"stream {spec} cannot be opened",
+                              hint="check the URL and that the stream is running")
+        return _live_from_capture(cap, spec)
+    path = Path(spec)
+    if not path.is_file():
+        raise CameraError(
+            f"no video file or camera {spec!r}",
+            hint="pass --source with a camera index (0, 1, ...), a video file, a stream URL or picamera2",
+        )
+    with native_stderr_silenced():
+        cap = cv2.VideoCapture(str(path))
+        opened = cap.isOpened()
+    if not opened:
+        cap.release()
+        raise CameraError(f"{path} is not a video file OpenCV can read")
+    return VideoFileSource(cap)
+
+
+def _live_from_capture(cap: Any, name: str) -> FrameSource:
+    def grab() -> np.ndarray | None:
+        ok, frame = cap.read()
+        return frame if ok else None
+
+    src = LatestFrameSource(grab, cap.release)
+    return src
+
+
+def _open_picamera2() -> FrameSource:
+    try:
+        from picamera2 import Picamera2  # type: ignore[import-not-found]
+    except Exception as exc:
+        raise CameraError(
+            f"--source picamera2 needs the picamera2 library, which is not importable ({type(exc).__name__})",
+            hint="on Raspberry Pi OS: `sudo apt install python3-picamera2` and create the venv with "
+            "--system-site-packages",
+        ) from None
+    try:
+        cam = Picamera2()
+        # RGB888 in libcamera's naming is BGR byte order in memory: what OpenCV expects.
+        cam.configure(cam.create_video_configuration(main={"size": (640, 480), "format": "RGB888"}))
+        cam.start()
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        raise CameraError(f"the Raspberry Pi camera cannot be started ({first})",
+                          hint="check the ribbon cable and that no other program uses the camera") from None
+
+    def release() -> None:
+        try:
+            cam.stop()
+            cam.close()
+        except Exception:
+            pass
+
+    return LatestFrameSource(cam.capture_array, release)
+
+
+# --------------------------------------------------------------------------- display
+
+
+def display_problem() -> str | None:
+    """Why no preview window can be shown here, or None if one can."""
+    import cv2
+
+    info = cv2.getBuildInformation()
+    gui_line = next((ln for ln in info.splitlines() if ln.strip().startswith("GUI:")), "")
+    if "NONE" in gui_line.upper():
+        return ("this OpenCV has no window support (opencv-python-headless); "
+                "install cnn-edge[edge-gui] for a preview window")
+    has_display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if sys.platform.startswith("linux") and not has_display:
+        return "no display (DISPLAY is not set)"
+    try:
+        with native_stderr_silenced():
+            cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE)
+    except cv2.error as exc:
+        return f"cannot open a window ({str(exc).strip().splitlines()[-1][:80]})"
+    return None
+
+
+def draw_overlay(frame: np.ndarray, roi: tuple[int, int, int, int], result: FrameResult) -> np.ndarray:
+    """The region, the answer, its confidence, FPS and latency, and the 28x28 the model saw."""
+    import cv2
+
+    x, y, s, _ = roi
+    found = result.label is not None
+    colour = (0, 200, 0) if found else (0, 160, 255)
+    cv2.rectangle(frame, (x, y), (x + s, y + s), colour, 2)
+    text = f"{result.label}  {result.confidence:.0%}" if found else "no digit"
+    cv2.putText(frame, text, (x, max(30, y - 10)), cv2.FONT_HERSHEY_SIMPLEX, 1.0, colour, 2, cv2.LINE_AA)
+    stats = f"{result.fps:5.1f} FPS  model {result.latency_ms:.2f} ms  prep {result.preprocess_ms:.2f} ms"
+    cv2.putText(frame, stats, (10, frame.shape[0] - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    digit = result.prediction.digit
+    if digit is not None and frame.shape[0] >= 90 and frame.shape[1] >= 90:
+        inset = cv2.resize(digit, (84, 84), interpolation=cv2.INTER_NEAREST)
+        frame[4:88, 4:88] = inset[:, :, None] if frame.ndim == 3 else inset
+    return frame
+
+
+# --------------------------------------------------------------------------- loop
+
+
+def run_camera(
+    config: CameraConfig,
+    on_frame: Callable[[FrameResult], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
+) -> CameraSummary:
+    """Run until the stream ends, `frames` are done, the user quits or presses Ctrl-C.
+
+    `on_frame` sees every processed frame; `on_notice` gets one-off remarks (e.g. running
+    headless). Ctrl-C is not an error here: it ends the run and the summary says so.
+    """
+    if config.frames is not None and config.frames < 1:
+        raise ConfigError(f"--frames must be at least 1, got {config.frames}")
+    if config.smooth < 1:
+        raise ConfigError(f"--smooth must be at least 1, got {config.smooth}")
+    if not 0.05 <= config.roi <= 1.0:
+        raise ConfigError(f"--roi must be between 0.05 and 1 (of the frame height), got {config.roi}")
+    notice = on_notice or (lambda _msg: None)
+    classifier = Classifier(load_model(config.model, backend=config.backend, threads=config.threads))
+    source = open_source(config.source)
+
+    show = False
+    if config.display:
+        problem = display_problem()
+        if problem is None:
+            show = True
+        else:
+            notice(f"running headless: {problem}")
+
+    latencies: list[float] = []
+    prep_times: list[float] = []
+    recent: deque[int | None] = deque(maxlen=config.smooth)
+    fps = RollingFps(1.0)
+    n = no_digit = 0
+    reason = "end of stream"
+    t_start = time.perf_counter()
+    try:
+        while True:
+            if config.frames is not None and n >= config.frames:
+                reason = "frame limit"
+                break
+            frame = source.read()
+            if frame is None:
+                reason = source.end_reason
+                break
+            if n == 0:
+                t_start = time.perf_counter()  # do not count the camera's warm-up as slowness
+            roi = center_roi(frame, config.roi)
+            x, y, s, _ = roi
+            pred = classifier.classify(frame[y:y + s, x:x + s])
+            latencies.append(pred.latency_ms)
+            prep_times.append(pred.preprocess_ms)
+            no_digit += pred.label is None
+            label, conf = _smoothed(recent, pred)
+            result = FrameResult(n, label, conf, pred.latency_ms, pred.preprocess_ms, fps.tick(),
+                                 pred.label, pred)
+            n += 1
+            if on_frame is not None:
+                on_frame(result)
+            if show:
+                import cv2
+
+                cv2.imshow(WINDOW, draw_overlay(frame.copy(), roi, result))
+                key = cv2.waitKey(1) & 0xFF
+                if key in (ord("q"), ord("Q"), 27):
+                    reason = "quit"
+                    break
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        source.close()
+        if show:
+            import cv2
+
+            try:
+                cv2.destroyAllWindows()
+            except cv2.error:
+                pass
+    seconds = time.perf_counter() - t_start if n else 0.0
+    return CameraSummary(
+        source=config.source,
+        frames=n,
+        seconds=seconds,
+        mean_fps=n / seconds if seconds > 0 else 0.0,
+        latency_ms=percentiles(latencies),
+        preprocess_ms=percentiles(prep_times),
+        stop_reason=reason,
+        displayed=show,
+        no_digit_frames=no_digit,
+    )
+
+
+def _smoothed(recent: deque[int | None], pred: Prediction) -> tuple[int | None, float | None]:
+    """Majority label over the last K frames (ties: the most recent), with a confidence for it."""
+    recent.append(pred.label)
+    if recent.maxlen == 1:
+        return pred.label, pred.confidence
+    counts = Counter(recent)
+    best = max(counts.values())
+    label: int | None = pred.label
+    for lab in reversed(recent):  # most recent among the tied
+        if counts[lab] == best:
+            label = lab
+            break
+    if label is None:
+        return None, None
+    if label == pred.label:
+        return label, pred.confidence
+    # The current frame disagrees: report the majority's share of the window as its confidence.
+    return label, best / len(recent)
