@@ -97,6 +97,78 @@ def train(
         typer.echo(f"  {name:<8} {path}")
 
 
+@app.command()
+def infer(
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Image files, folders and globs", show_default=False)
+    ] = None,
+    model: Annotated[Path, typer.Option("--model", "-m", help="The .tflite model to run")] = ...,
+    camera: Annotated[bool, typer.Option("--camera", help="Read a camera instead of files")] = False,
+    source: Annotated[str, typer.Option(help="Camera index, video file, stream URL or picamera2")] = "0",
+    roi: Annotated[float, typer.Option(help="Side of the centred search square / frame height")] = 0.6,
+    no_display: Annotated[bool, typer.Option("--no-display", help="Never open a preview window")] = False,
+    frames: Annotated[int | None, typer.Option(help="Stop after N camera frames")] = None,
+    smooth: Annotated[int, typer.Option(help="Report the majority label of the last K frames")] = 1,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+    save_preprocessed: Annotated[
+        Path | None, typer.Option(help="Write each image's 28x28 model input (PNG) to this folder")
+    ] = None,
+    backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
+    threads: Annotated[int | None, typer.Option(help="Interpreter threads [default: all cores]")] = None,
+) -> None:
+    """Run a .tflite model on photos of handwritten digits, or on a camera (no TensorFlow needed)."""
+    import json
+
+    if camera:
+        if paths:
+            err("error: give image paths or --camera, not both")
+            raise typer.Exit(2)
+        from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
+
+        cfg = CameraConfig(model=model, source=source, roi=roi, display=not no_display, frames=frames,
+                           smooth=smooth, backend=backend, threads=threads)
+
+        def show_frame(r) -> None:
+            if json_out:
+                typer.echo(json.dumps(r.to_json()))
+            elif r.frame % 30 == 0 or r.label != getattr(show_frame, "last", None):
+                conf = "" if r.confidence is None else f" ({r.confidence:.0%})"
+                label = "no digit" if r.label is None else str(r.label)
+                typer.echo(f"frame {r.frame:>6}  {label}{conf}  {r.fps:.1f} FPS  {r.latency_ms:.2f} ms")
+            show_frame.last = r.label
+
+        with user_errors():
+            summary = run_camera(cfg, on_frame=show_frame, on_notice=err)
+        typer.echo(f"summary: {summary.text()}", err=json_out)
+        if summary.interrupted:
+            raise typer.Exit(130)
+        return
+
+    from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
+
+    cfg_files = InferFilesConfig(model=model, paths=tuple(paths or ()), backend=backend, threads=threads,
+                                 save_preprocessed=save_preprocessed)
+    if not json_out:
+        typer.echo(f"{'label':>5}  {'conf':>6}  {'model ms':>8}  {'prep ms':>7}  source")
+
+    def show_record(rec) -> None:
+        if json_out:
+            typer.echo(json.dumps(rec.to_json()))
+        elif rec.error is not None:
+            typer.echo(f"{'error':>5}  {'':>6}  {'':>8}  {'':>7}  {rec.error}")
+        else:
+            p = rec.prediction
+            label = "-" if p.label is None else str(p.label)
+            conf = "no digit" if p.confidence is None else f"{p.confidence:.1%}"
+            typer.echo(f"{label:>5}  {conf:>6}  {p.latency_ms:8.3f}  {p.preprocess_ms:7.2f}  {rec.source}")
+
+    with user_errors():
+        result = infer_files(cfg_files, on_record=show_record)
+    if result.failed:
+        err(f"{result.failed} of {len(result.records)} files could not be processed")
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - `python -m cnn_edge`
     app()
 
