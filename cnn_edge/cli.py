@@ -169,6 +169,53 @@ def infer(
         raise typer.Exit(1)
 
 
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Option(help="The .tflite model to evaluate")],
+    reference: Annotated[Optional[Path], typer.Option(help="Model to compare with [default: the float32 model in the manifest beside --model]")] = None,
+    data: Annotated[Optional[Path], typer.Option(help="An .npz (images, labels) or a folder with subfolders 0..9 [default: the shipped 10,000 test images]")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Evaluate on the first N images only")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads [default: all cores]")] = None,
+    backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
+    warmup: Annotated[int, typer.Option(help="Untimed invokes before timing")] = 10,
+    runs: Annotated[int, typer.Option(help="Timed single-image invokes (0: no latency)")] = 200,
+    save_disagreements: Annotated[Optional[Path], typer.Option(help="Folder for the images the two models disagree on")] = None,
+    max_accuracy_loss: Annotated[Optional[float], typer.Option(help="Gate: exit 1 when the loss exceeds this many percentage points")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table")] = False,
+    markdown: Annotated[Optional[Path], typer.Option(help="Also write the report as Markdown to this file")] = None,
+) -> None:
+    """Accuracy loss of a .tflite model against its reference, with significance and latency."""
+    import json
+
+    from cnn_edge.edge_runtime.evaluate import EvaluateConfig
+    from cnn_edge.edge_runtime.evaluate import evaluate as run_evaluate
+
+    cfg = EvaluateConfig(model=model, reference=reference, data=data, limit=limit, backend=backend, threads=threads,
+                         warmup=warmup, runs=runs, save_disagreements=save_disagreements,
+                         max_accuracy_loss=max_accuracy_loss)
+    with user_errors():
+        result = run_evaluate(cfg)
+        if markdown is not None:
+            from cnn_edge.atomic import write_text
+            from cnn_edge.edge_runtime.evaluate_report import to_markdown
+
+            write_text(markdown, to_markdown(result))
+    d = result.to_dict()
+    if json_out:
+        typer.echo(json.dumps(d))
+    else:
+        from rich.console import Console
+
+        from cnn_edge.report_tables import evaluate_summary, evaluate_table
+
+        console = Console()
+        console.print(evaluate_table(d))
+        for line in evaluate_summary(d):
+            console.print(line, highlight=False)
+    if result.gate_passed is False:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - `python -m cnn_edge`
     app()
 

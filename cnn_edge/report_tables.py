@@ -1,0 +1,58 @@
+"""rich tables for the `evaluate`, `benchmark` and `doctor` commands (built here, printed by the CLI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def evaluate_table(d: dict[str, Any]) -> Table:
+    """Model vs reference, from `EvaluateResult.to_dict()`."""
+    t = Table(title=f"cnn-edge evaluate ({d['images']} images, {d['backend']} {d['backend_version']}, "
+                    f"{d['threads']} threads)")
+    t.add_column("")
+    t.add_column("model", justify="right")
+    t.add_column("reference", justify="right")
+    lat, rlat = d["latency_ms"] or {}, d["reference_latency_ms"] or {}
+    det, rdet = d["latency"] or {}, d["reference_latency"] or {}
+    t.add_row("file", str(d["model"]).rsplit("/", 1)[-1], str(d["reference"] or "-").rsplit("/", 1)[-1])
+    t.add_row("format", d["format"] or "?", d["reference_format"] or "-")
+    t.add_row("size (bytes)", f"{d['model_size_bytes']:,}",
+              "-" if d["reference_size_bytes"] is None else f"{d['reference_size_bytes']:,}")
+    t.add_row("accuracy", _pct(d["accuracy"]), _pct(d["reference_accuracy"]))
+    for k in ("p50", "p90", "p99", "mean", "std", "min", "max"):
+        t.add_row(f"latency {k} (ms)", _ms(lat.get(k)), _ms(rlat.get(k)))
+    t.add_row("init / first (ms)", f"{_ms(det.get('init_ms'))} / {_ms(det.get('first_inference_ms'))}",
+              f"{_ms(rdet.get('init_ms'))} / {_ms(rdet.get('first_inference_ms'))}")
+    return t
+
+
+def evaluate_summary(d: dict[str, Any]) -> list[str]:
+    """The lines under the table: loss, agreement, significance, gate."""
+    if d["accuracy_loss_pp"] is None:
+        return ["no reference model: pass --reference to measure the accuracy loss"] + d["notes"]
+    s = d["significance"]
+    lines = [
+        f"accuracy loss {d['accuracy_loss_pp']:+.2f} pp (reference - model), "
+        f"agreement {_pct(d['agreement'])}, "
+        f"{d['disagreements']} disagreements",
+        f"McNemar exact p = {s['mcnemar_p']:.3g} (reference-only right {s['only_reference_right']}, "
+        f"model-only right {s['only_model_right']}); {100 * s['confidence']:.0f}% bootstrap interval "
+        f"[{s['ci_low_pp']:+.2f}, {s['ci_high_pp']:+.2f}] pp",
+    ]
+    if d["disagreements_dir"]:
+        lines.append(f"disagreements saved to {d['disagreements_dir']}")
+    if d["gate_passed"] is not None:
+        verdict = "PASS" if d["gate_passed"] else "FAIL"
+        loss, limit = d["accuracy_loss_pp"], d["max_accuracy_loss_pp"]
+        lines.append(f"gate: loss {loss:+.2f} pp <= {limit} pp: {verdict}")
+    return lines + d["notes"]
