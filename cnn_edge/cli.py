@@ -98,6 +98,82 @@ def train(
 
 
 @app.command()
+def convert(
+    run: Annotated[Path | None, typer.Option(
+        help="Run directory: reads model.keras, writes the .tflite files and manifest.json "
+             "[default: the folder of --model]")] = None,
+    model: Annotated[Path | None, typer.Option(
+        help="Any saved Keras model [default: RUN/model.keras]")] = None,
+    int8: Annotated[bool, typer.Option(
+        "--int8", help="Also write model_int8.tflite: full-integer int8, calibrated")] = False,
+    float16: Annotated[bool, typer.Option(
+        "--float16", help="Also write model_float16.tflite (float16 weights)")] = False,
+    dynamic: Annotated[bool, typer.Option(
+        "--dynamic", help="Also write model_dynamic.tflite (dynamic-range int8 weights)")] = False,
+    io: Annotated[str, typer.Option(
+        help="Input/output dtype of the int8 model: int8, uint8 or float32")] = "int8",
+    calibration_samples: Annotated[int | None, typer.Option(
+        help="Calibration images for int8 [default: chosen by measurement, see "
+             "benchmarks/results/convert.md]")] = None,
+    calibration_data: Annotated[Path | None, typer.Option(
+        help="A .npz of 28x28 images (optional labels), or a folder of digit images "
+             "[default: the shipped class-balanced set]")] = None,
+    seed: Annotated[int, typer.Option(help="Picks the calibration images (same seed, same bytes)")] = 0,
+    debug_quant: Annotated[bool, typer.Option(
+        "--debug-quant", help="Write a per-layer int8 quantization error report (CSV), print worst layers")
+    ] = False,
+) -> None:
+    """Convert a trained model to TFLite (float32, and int8/float16/dynamic), verified in LiteRT."""
+    from cnn_edge.converter import DEFAULT_CALIBRATION_SAMPLES, ConvertConfig
+    from cnn_edge.converter import convert as run_convert
+
+    if run is None and model is None:
+        err("error: pass --run DIR (with model.keras) or --model PATH")
+        raise typer.Exit(2)
+    extra = {"float16": float16, "dynamic": dynamic, "int8": int8}
+    cfg = ConvertConfig(
+        run=run if run is not None else model.parent, model=model,
+        formats=("float32", *(name for name, on in extra.items() if on)), io=io,
+        calibration_samples=(DEFAULT_CALIBRATION_SAMPLES if calibration_samples is None
+                             else calibration_samples),
+        calibration_data=calibration_data, seed=seed, debug_quant=debug_quant,
+    )
+    with user_errors():
+        result = run_convert(cfg, log=typer.echo)
+    from rich.console import Console
+    from rich.table import Table
+
+    ref = result.models["float32"]
+    table = Table(title=f"cnn-edge convert: {result.run_dir}")
+    for col in ("format", "bytes", "vs float32", "accuracy", "loss"):
+        table.add_column(col, justify="left" if col == "format" else "right")
+    if result.keras_accuracy is not None:
+        table.add_row("keras", "", "", f"{result.keras_accuracy:.2%}", "")
+    for name, m in result.models.items():
+        loss = result.accuracy_loss_pp(name)
+        table.add_row(name, f"{m.size_bytes:,}", f"{m.size_bytes / ref.size_bytes:.1%}",
+                      "" if m.accuracy is None else f"{m.accuracy:.2%}",
+                      "" if loss is None or name == "float32" else f"{loss:+.2f} pp")
+    console = Console()
+    console.print(table)
+    if "int8" in result.models:
+        loss = result.accuracy_loss_pp("int8")
+        loss_text = "" if loss is None else f", accuracy loss {loss:+.2f} pp"
+        console.print(f"int8 is {result.size_ratio('int8'):.1%} of float32{loss_text} "
+                      f"({result.calibration_samples} calibration images, seed {seed})",
+                      highlight=False)
+    if result.debug_quant_csv is not None:
+        console.print(f"per-layer quantization report: {result.debug_quant_csv}", highlight=False)
+        for layer in result.worst_layers:
+            flag = "  <- above 0.7" if layer["flagged"] else ""
+            # A fused op's tensor name lists every folded op; the first says enough.
+            short = layer["tensor_name"].split(";")[0]
+            console.print(f"  rmse/scale {layer['rmse_over_scale']:.3f}  {layer['op_name']:<16} {short}{flag}",
+                          highlight=False)
+    console.print(f"files: {', '.join(m.path.name for m in result.models.values())} and manifest.json "
+                  f"in {result.run_dir}", highlight=False)
+
+@app.command()
 def infer(
     paths: Annotated[
         list[str] | None, typer.Argument(help="Image files, folders and globs", show_default=False)
@@ -214,6 +290,50 @@ def evaluate(
             console.print(line, highlight=False)
     if result.gate_passed is False:
         raise typer.Exit(1)
+
+
+@app.command()
+def benchmark(
+    run: Annotated[Path, typer.Option(help="Run directory with model.keras and the converted .tflite files")],
+    photos: Annotated[Optional[Path], typer.Option(help="Folder of labelled photos (subfolders 0..9) for a real-handwriting accuracy column")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="Accuracy on the first N evaluation images only")] = None,
+    runs: Annotated[int, typer.Option(help="Timed single-image invokes per model and thread setting")] = 300,
+    warmup: Annotated[int, typer.Option(help="Untimed invokes per model before timing")] = 20,
+    batch: Annotated[int, typer.Option(help="Images per invoke for the throughput column")] = 64,
+    keras: Annotated[bool, typer.Option(help="Include the Keras (TensorFlow SavedModel) row when TensorFlow is installed")] = True,
+    plots: Annotated[bool, typer.Option(help="Write the PNG pictures (needs matplotlib)")] = True,
+    backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="Print benchmark.json instead of the table")] = False,
+) -> None:
+    """Every model of a run in one table: size, accuracy, latency, throughput, speed-up; sweeps and PNGs."""
+    import json
+
+    from cnn_edge.benchmark import BenchmarkConfig
+    from cnn_edge.benchmark import benchmark as run_benchmark
+    from cnn_edge.benchmark.report import to_dict
+
+    cfg = BenchmarkConfig(run=run, photos=photos, limit=limit, runs=runs, warmup=warmup, batch=batch, keras=keras,
+                          plots=plots, backend=backend)
+    with user_errors():
+        result = run_benchmark(cfg, log=(lambda _m: None) if json_out else err)
+    if json_out:
+        typer.echo(json.dumps(to_dict(result)))
+        return
+    from rich.console import Console
+
+    from cnn_edge.report_tables import benchmark_table
+
+    console = Console()
+    if not console.is_terminal:  # piped into a file: do not squeeze 12 columns into 80 characters
+        console = Console(width=200)
+    console.print(benchmark_table(result))
+    for row in result.rows:
+        for note in row.notes:
+            console.print(f"{row.name}: {note}", highlight=False)
+    for note in result.notes:
+        console.print(note, highlight=False)
+    for name, path in result.files.items():
+        console.print(f"  {name:<14} {path}", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - `python -m cnn_edge`

@@ -84,13 +84,14 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
                 tmp_file.write_bytes(blob)
                 # Verify the temporary file, so a failing model never replaces a good one.
                 tfl = verify.verify(tmp_file, fmt, cfg.io, display_name=fmt.filename)
+                sha = export.sha256_bytes(blob)
+                io = cfg.io if fmt.settings.io_type_option else None
+                entry = manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, None, None)
                 acc = agree = None
                 if eval_images is not None:
                     acc, predictions[fmt.name] = verify.accuracy(tfl, eval_images, eval_labels)
                     agree = float((predictions[fmt.name] == predictions[REFERENCE]).mean())
-                sha = export.sha256_bytes(blob)
-                io = cfg.io if fmt.settings.io_type_option else None
-                entries.append(manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, acc, agree))
+                entries.append(entry | {"accuracy": acc, "agreement_with_float32": agree})
             reports[fmt.name] = ModelReport(fmt.name, target, len(blob), sha, acc, agree)
             measured = f", accuracy {acc:.2%}" if acc is not None else ""
             log(f"  wrote {target} ({len(blob):,} bytes{measured})")

@@ -40,7 +40,11 @@ def tensor_info(detail: dict[str, Any]) -> dict[str, Any]:
 
 def model_entry(fmt: ExportFormat, file_name: str, size: int, sha256: str, model: TfliteModel,
                 io: str | None, accuracy: float | None, agreement: float | None) -> dict[str, Any]:
-    """The manifest record of one written model."""
+    """The manifest record of one written model.
+
+    Take it from a freshly loaded model: batched inference resizes the input tensor, and the
+    manifest must show the file's own shape (1, 28, 28).
+    """
     return {
         "format": fmt.name,
         "file": file_name,
