@@ -56,3 +56,18 @@ def evaluate_summary(d: dict[str, Any]) -> list[str]:
         loss, limit = d["accuracy_loss_pp"], d["max_accuracy_loss_pp"]
         lines.append(f"gate: loss {loss:+.2f} pp <= {limit} pp: {verdict}")
     return lines + d["notes"]
+
+
+def benchmark_table(result: Any) -> Table:
+    """One row per model of a `BenchmarkResult` (the same columns as benchmark.md)."""
+    from cnn_edge.benchmark.report import COLUMNS, cell
+
+    t = Table(title=f"cnn-edge benchmark ({result.images} images, {result.backend} {result.backend_version}, "
+                    f"{result.cores} cores)")
+    t.add_column("model")
+    for _, header, _ in COLUMNS:
+        t.add_column(header, justify="right")
+    t.add_column("error")
+    for row in result.rows:
+        t.add_row(row.name, *(cell(row, k, f) for k, _, f in COLUMNS), row.error or "")
+    return t
