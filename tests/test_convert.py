@@ -185,3 +185,27 @@ def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown format"):
         convert(ConvertConfig(run=tmp_path, formats=("bfloat",)))
     assert _one_clear_error(run_cli("convert")).startswith("error: pass --run")
+
+
+def test_folder_of_images_goes_through_edge_preprocessing(converted_run: Path, tmp_path: Path) -> None:
+    import cv2
+
+    images, labels = load_evaluation_set()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(12):  # dark ink on light paper, larger than 28x28: like a photo
+        cv2.imwrite(str(folder / f"{i:02d}_{labels[i]}.png"), cv2.resize(255 - images[i], (84, 84)))
+    cal = load_calibration(folder, 12, seed=0)
+    assert cal.images.shape == (12, 28, 28) and cal.images.max() > 200
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(converted_run / "model.keras", run / "model.keras")
+    cfg = ConvertConfig(run=run, formats=("int8",), calibration_data=folder, calibration_samples=12,
+                        evaluate=False)
+    result = convert(cfg)
+    assert result.calibration_samples == 12
+    cv2.imwrite(str(folder / "blank.png"), np.full((84, 84), 255, np.uint8))
+    with pytest.raises(DataError, match="no digit"):
+        load_calibration(folder, 12, seed=0)
+    with pytest.raises(DataError, match="holds no images"):
+        load_calibration(tmp_path / "run", 1, seed=0)
