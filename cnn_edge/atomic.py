@@ -32,10 +32,18 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates 0600; give the artifact the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:

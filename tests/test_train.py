@@ -184,3 +184,20 @@ def test_ctrl_c_keeps_a_checkpoint_and_exits_130(tmp_path) -> None:
     assert "Traceback" not in stderr
     assert (out / rd.CHECKPOINT).stat().st_size > 0
     assert not (out / rd.MODEL).exists()
+
+
+def test_atomic_writes_leave_normal_permissions_and_no_temp_files(tmp_path) -> None:
+    import os
+
+    from cnn_edge import atomic
+
+    target = atomic.write_json(tmp_path / "a.json", {"x": 1})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_path(tmp_path / "b.bin") as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("killed half-way")
+    assert not (tmp_path / "b.bin").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
