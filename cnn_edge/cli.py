@@ -336,6 +336,37 @@ def benchmark(
         console.print(f"  {name:<14} {path}", highlight=False)
 
 
+@app.command()
+def doctor(
+    camera: Annotated[str, typer.Option(help="Camera to try: an index, or picamera2")] = "0",
+    no_camera: Annotated[bool, typer.Option("--no-camera", help="Skip the camera check")] = False,
+    backend: Annotated[str, typer.Option(help="Backend for the tiny-model check: auto, litert or tflite-runtime")] = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the checks as one JSON object")] = False,
+) -> None:
+    """Is this device ready? Python, numpy, backends, OpenCV, camera, and a shipped tiny model's accuracy."""
+    import json
+
+    from cnn_edge.edge_runtime.doctor import DoctorConfig
+    from cnn_edge.edge_runtime.doctor import doctor as run_doctor
+
+    with user_errors():
+        result = run_doctor(DoctorConfig(camera=None if no_camera else camera, backend=backend))
+    if json_out:
+        typer.echo(json.dumps(result.to_dict()))
+    else:
+        from rich.console import Console
+
+        from cnn_edge.report_tables import doctor_table
+
+        console = Console()
+        if not console.is_terminal:  # piped: keep each check on one line
+            console = Console(width=200)
+        console.print(doctor_table(result))
+        typer.echo("ready" if result.ready else "NOT ready: see the failed checks above")
+    if not result.ready:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # pragma: no cover - `python -m cnn_edge`
     app()
 

@@ -71,3 +71,14 @@ def benchmark_table(result: Any) -> Table:
     for row in result.rows:
         t.add_row(row.name, *(cell(row, k, f) for k, _, f in COLUMNS), row.error or "")
     return t
+
+
+def doctor_table(result: Any) -> Table:
+    """One row per doctor check, with the fix where there is one."""
+    colour = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+    t = Table(title="cnn-edge doctor")
+    for col in ("check", "status", "detail", "fix"):
+        t.add_column(col, overflow="fold")
+    for c in result.checks:
+        t.add_row(c.name, f"[{colour.get(c.status, 'white')}]{c.status}[/]", c.detail, c.fix)
+    return t
