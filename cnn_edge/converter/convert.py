@@ -100,7 +100,9 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
 
             debug_csv, worst = run_debugger(saved, cal.images, run, log=log)
 
-    source = {"path": str(model_path), "sha256": export.sha256_file(model_path), "accuracy": keras_accuracy}
+    # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
+    shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
+    source = {"path": str(shown), "sha256": export.sha256_file(model_path), "accuracy": keras_accuracy}
     evaluation = None
     if eval_images is not None:
         evaluation = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",
