@@ -15,6 +15,12 @@ is measured on images made here. Three parts:
 
 Everything random goes through one `np.random.Generator`, so a seed gives the same pixels. Only
 numpy and OpenCV are needed; scikit-learn only for `sklearn_glyphs`.
+
+Known limit: scikit-learn's digits are 8x8 reductions of box-filling 32x32 bitmaps; many 1s
+carry a long flag and many 9s are open loops. Cut straight to 28x28 (no camera at all), a 99%
+MNIST int8 model reads only about 92% of them (93% from a plain cubic upscale instead of the
+pen redraw), so that is the ceiling for any preprocessing on photos of them; MNIST test glyphs
+reach 99% the same way.
 """
 
 from __future__ import annotations
@@ -277,14 +283,14 @@ class PhotoRanges:
     rotation_deg: Range = (-12.0, 12.0)  # paper not square to the camera
     perspective: Range = (0.0, 0.06)  # corner jitter, fraction of digit size (camera tilt)
     margin: float = 0.02  # min gap between digit and frame edge, fraction of the frame's short side
-    stroke_scale: Range = (0.75, 1.4)  # pen width relative to the glyph's own
+    stroke_scale: Range = (0.75, 1.3)  # pen width relative to the glyph's own
     paper_brightness: Range = (0.75, 0.97)
     paper_tint: float = 0.025  # max per-channel deviation (cream, grey, bluish paper)
     paper_texture: Range = (0.0, 0.04)  # amplitude of blotchy fibre texture
     ink_darkness: Range = (0.6, 0.95)  # share of light the ink absorbs (pencil ~0.6, marker ~0.95)
     ink_unevenness: Range = (0.0, 0.25)  # ballpoint skips and pressure changes
     blue_ink_prob: float = 0.3
-    exposure: Range = (0.55, 1.1)  # overall light; 1.0 puts white paper near 255
+    exposure: Range = (0.6, 1.15)  # overall light; 1.0 puts white paper near 255 (some clip)
     gradient: Range = (0.0, 0.45)  # light falling off across the frame
     vignette: Range = (0.0, 0.35)  # corners darker than the centre
     shadow_prob: float = 0.25
@@ -300,7 +306,7 @@ class PhotoRanges:
     grey_prob: float = 0.2  # single-channel output (grey cameras, scanned greys)
     lines_prob: float = 0.12  # ruled or squared paper
     line_contrast: Range = (0.04, 0.14)
-    card_edge_prob: float = 0.15  # the paper ends and the desk shows beside the digit
+    card_edge_prob: float = 0.1  # the paper ends and the desk shows beside the digit
     desk_brightness: Range = (0.1, 0.5)
 
 
@@ -638,7 +644,7 @@ def _draw_card_edge(paper: np.ndarray, p: PhotoParams, rng: np.random.Generator,
     side, room = max(rooms.items(), key=lambda kv: kv[1])
     if room < 0.05 * min(w, h):
         return paper
-    depth = float(rng.uniform(0.2, 0.9)) * room  # how much desk shows, measured from the frame edge
+    depth = float(rng.uniform(0.2, 0.7)) * room  # how much desk shows, measured from the frame edge
     tilt = math.tan(math.radians(float(rng.uniform(-8, 8))))
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     if side in ("left", "right"):
@@ -1050,7 +1056,7 @@ class _Card:
         axes = (int(size * cw / 2), int(size * cw * 1.2))
         bottom = corners[3] + (corners[2] - corners[3]) * along
         down = np.array([-math.sin(angle), math.cos(angle)])  # the card's "down" in the frame
-        centre = bottom + down * axes[1] * 0.75  # so the thumb's tip covers the bottom margin
+        centre = bottom + down * axes[1] * 0.6  # so the thumb's tip covers the bottom margin
         cv2.ellipse(scene, (int(centre[0]), int(centre[1])), axes, math.degrees(angle), 0, 360,
                     self.skin, -1, cv2.LINE_AA)
 
