@@ -13,3 +13,6 @@ fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[workstation]"
 cli="$venv/bin/cnn-edge"
 "$cli" train --out "$run" --epochs "${EPOCHS:-10}" --force --quiet
+"$cli" convert --run "$run" --int8
+"$cli" evaluate --model "$run/model_int8.tflite" --markdown "$run/evaluation.md"
+echo "Done: models, manifest and reports are in $run/"
