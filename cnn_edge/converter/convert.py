@@ -118,6 +118,11 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
                                   evaluation=evaluation, tf_version=tf.__version__,
                                   reproducibility=reproducibility)
     manifest_path = atomic.write_json(run / manifest.MANIFEST, doc)
+    # Older files of formats not asked for this time are left alone (they may be wanted) but
+    # the manifest no longer describes them: say so rather than delete them.
+    stale = [f.filename for f in FORMATS if f.name not in names and (run / f.filename).exists()]
+    if stale:
+        log(f"note: {', '.join(stale)} left from an earlier conversion; manifest.json does not describe them")
     return ConvertResult(run_dir=run, manifest_path=manifest_path, models=reports,
                          keras_accuracy=keras_accuracy,
                          calibration_samples=len(cal.images) if cal is not None else 0,
