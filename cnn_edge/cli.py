@@ -10,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -62,30 +62,57 @@ def main_options(
 
 @app.command()
 def train(
-    out: Annotated[Optional[Path], typer.Option(help="Run directory [default: first free runs/train, runs/train2, ...]")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run directory [default: first free runs/train, runs/train2, ...]")
+    ] = None,
     arch: Annotated[str, typer.Option(help="cnn (the seed CNN) or softmax (regression baseline)")] = "cnn",
-    hidden_units: Annotated[int, typer.Option(help="Units of the CNN's dense layer (the seed's variants: 128, 1024)")] = 128,
+    hidden_units: Annotated[
+        int, typer.Option(help="Units of the CNN's dense layer (the seed's variants: 128, 1024)")
+    ] = 128,
     epochs: Annotated[int, typer.Option(help="Passes over the training images")] = 10,
     batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 128,
     learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
     lr_schedule: Annotated[str, typer.Option(help="cosine (decay to 0 over the run) or constant")] = "cosine",
-    data: Annotated[Optional[Path], typer.Option(help="mnist.npz [default: $CNN_EDGE_DATA, then the repository's data/mnist.npz]")] = None,
-    train_limit: Annotated[Optional[int], typer.Option(help="Train on the first N images only (quick runs)")] = None,
-    validation: Annotated[str, typer.Option(help="holdout (last --validation-size training images) or test")] = "holdout",
+    data: Annotated[
+        Path | None,
+        typer.Option(help="mnist.npz [default: $CNN_EDGE_DATA, then the repository's data/mnist.npz]"),
+    ] = None,
+    train_limit: Annotated[
+        int | None, typer.Option(help="Train on the first N images only (quick runs)")
+    ] = None,
+    validation: Annotated[
+        str, typer.Option(help="holdout (last --validation-size training images) or test")
+    ] = "holdout",
     validation_size: Annotated[int, typer.Option(help="Size of the holdout validation slice")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed and data give the same weights)")] = 42,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run directory")] = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its last complete epoch")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="One line per epoch instead of a progress bar")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out from its last complete epoch")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="One line per epoch instead of a progress bar")
+    ] = False,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
 
     cfg = TrainConfig(
-        out=out, arch=arch, hidden_units=hidden_units, epochs=epochs, batch_size=batch_size,
-        learning_rate=learning_rate, lr_schedule=lr_schedule, data=data, train_limit=train_limit, validation=validation,
-        validation_size=validation_size, seed=seed, force=force, resume=resume, verbose=2 if quiet else 1,
+        out=out,
+        arch=arch,
+        hidden_units=hidden_units,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        lr_schedule=lr_schedule,
+        data=data,
+        train_limit=train_limit,
+        validation=validation,
+        validation_size=validation_size,
+        seed=seed,
+        force=force,
+        resume=resume,
+        verbose=2 if quiet else 1,
     )
     with user_errors():
         result = run_training(cfg, log=typer.echo)
@@ -99,28 +126,48 @@ def train(
 
 @app.command()
 def convert(
-    run: Annotated[Path | None, typer.Option(
-        help="Run directory: reads model.keras, writes the .tflite files and manifest.json "
-             "[default: the folder of --model]")] = None,
-    model: Annotated[Path | None, typer.Option(
-        help="Any saved Keras model [default: RUN/model.keras]")] = None,
-    int8: Annotated[bool, typer.Option(
-        "--int8", help="Also write model_int8.tflite: full-integer int8, calibrated")] = False,
-    float16: Annotated[bool, typer.Option(
-        "--float16", help="Also write model_float16.tflite (float16 weights)")] = False,
-    dynamic: Annotated[bool, typer.Option(
-        "--dynamic", help="Also write model_dynamic.tflite (dynamic-range int8 weights)")] = False,
-    io: Annotated[str, typer.Option(
-        help="Input/output dtype of the int8 model: int8, uint8 or float32")] = "int8",
-    calibration_samples: Annotated[int | None, typer.Option(
-        help="Calibration images for int8 [default: chosen by measurement, see "
-             "benchmarks/results/convert.md]")] = None,
-    calibration_data: Annotated[Path | None, typer.Option(
-        help="A .npz of 28x28 images (optional labels), or a folder of digit images "
-             "[default: the shipped class-balanced set]")] = None,
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            help="Run directory: reads model.keras, writes the .tflite files and manifest.json "
+            "[default: the folder of --model]"
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Any saved Keras model [default: RUN/model.keras]")
+    ] = None,
+    int8: Annotated[
+        bool, typer.Option("--int8", help="Also write model_int8.tflite: full-integer int8, calibrated")
+    ] = False,
+    float16: Annotated[
+        bool, typer.Option("--float16", help="Also write model_float16.tflite (float16 weights)")
+    ] = False,
+    dynamic: Annotated[
+        bool, typer.Option("--dynamic", help="Also write model_dynamic.tflite (dynamic-range int8 weights)")
+    ] = False,
+    io: Annotated[
+        str, typer.Option(help="Input/output dtype of the int8 model: int8, uint8 or float32")
+    ] = "int8",
+    calibration_samples: Annotated[
+        int | None,
+        typer.Option(
+            help="Calibration images for int8 [default: chosen by measurement, see "
+            "benchmarks/results/convert.md]"
+        ),
+    ] = None,
+    calibration_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .npz of 28x28 images (optional labels), or a folder of digit images "
+            "[default: the shipped class-balanced set]"
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Picks the calibration images (same seed, same bytes)")] = 0,
-    debug_quant: Annotated[bool, typer.Option(
-        "--debug-quant", help="Write a per-layer int8 quantization error report (CSV), print worst layers")
+    debug_quant: Annotated[
+        bool,
+        typer.Option(
+            "--debug-quant", help="Write a per-layer int8 quantization error report (CSV), print worst layers"
+        ),
     ] = False,
 ) -> None:
     """Convert a trained model to TFLite (float32, and int8/float16/dynamic), verified in LiteRT."""
@@ -132,11 +179,16 @@ def convert(
         raise typer.Exit(2)
     extra = {"float16": float16, "dynamic": dynamic, "int8": int8}
     cfg = ConvertConfig(
-        run=run if run is not None else model.parent, model=model,
-        formats=("float32", *(name for name, on in extra.items() if on)), io=io,
-        calibration_samples=(DEFAULT_CALIBRATION_SAMPLES if calibration_samples is None
-                             else calibration_samples),
-        calibration_data=calibration_data, seed=seed, debug_quant=debug_quant,
+        run=run if run is not None else model.parent,
+        model=model,
+        formats=("float32", *(name for name, on in extra.items() if on)),
+        io=io,
+        calibration_samples=(
+            DEFAULT_CALIBRATION_SAMPLES if calibration_samples is None else calibration_samples
+        ),
+        calibration_data=calibration_data,
+        seed=seed,
+        debug_quant=debug_quant,
     )
     with user_errors():
         result = run_convert(cfg, log=typer.echo)
@@ -151,27 +203,39 @@ def convert(
         table.add_row("keras", "", "", f"{result.keras_accuracy:.2%}", "")
     for name, m in result.models.items():
         loss = result.accuracy_loss_pp(name)
-        table.add_row(name, f"{m.size_bytes:,}", f"{m.size_bytes / ref.size_bytes:.1%}",
-                      "" if m.accuracy is None else f"{m.accuracy:.2%}",
-                      "" if loss is None or name == "float32" else f"{loss:+.2f} pp")
+        table.add_row(
+            name,
+            f"{m.size_bytes:,}",
+            f"{m.size_bytes / ref.size_bytes:.1%}",
+            "" if m.accuracy is None else f"{m.accuracy:.2%}",
+            "" if loss is None or name == "float32" else f"{loss:+.2f} pp",
+        )
     console = Console()
     console.print(table)
     if "int8" in result.models:
         loss = result.accuracy_loss_pp("int8")
         loss_text = "" if loss is None else f", accuracy loss {loss:+.2f} pp"
-        console.print(f"int8 is {result.size_ratio('int8'):.1%} of float32{loss_text} "
-                      f"({result.calibration_samples} calibration images, seed {seed})",
-                      highlight=False)
+        console.print(
+            f"int8 is {result.size_ratio('int8'):.1%} of float32{loss_text} "
+            f"({result.calibration_samples} calibration images, seed {seed})",
+            highlight=False,
+        )
     if result.debug_quant_csv is not None:
         console.print(f"per-layer quantization report: {result.debug_quant_csv}", highlight=False)
         for layer in result.worst_layers:
             flag = "  <- above 0.7" if layer["flagged"] else ""
             # A fused op's tensor name lists every folded op; the first says enough.
             short = layer["tensor_name"].split(";")[0]
-            console.print(f"  rmse/scale {layer['rmse_over_scale']:.3f}  {layer['op_name']:<16} {short}{flag}",
-                          highlight=False)
-    console.print(f"files: {', '.join(m.path.name for m in result.models.values())} and manifest.json "
-                  f"in {result.run_dir}", highlight=False)
+            console.print(
+                f"  rmse/scale {layer['rmse_over_scale']:.3f}  {layer['op_name']:<16} {short}{flag}",
+                highlight=False,
+            )
+    console.print(
+        f"files: {', '.join(m.path.name for m in result.models.values())} and manifest.json "
+        f"in {result.run_dir}",
+        highlight=False,
+    )
+
 
 @app.command()
 def infer(
@@ -201,8 +265,16 @@ def infer(
             raise typer.Exit(2)
         from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
 
-        cfg = CameraConfig(model=model, source=source, roi=roi, display=not no_display, frames=frames,
-                           smooth=smooth, backend=backend, threads=threads)
+        cfg = CameraConfig(
+            model=model,
+            source=source,
+            roi=roi,
+            display=not no_display,
+            frames=frames,
+            smooth=smooth,
+            backend=backend,
+            threads=threads,
+        )
 
         def show_frame(r) -> None:
             if json_out:
@@ -222,8 +294,13 @@ def infer(
 
     from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
 
-    cfg_files = InferFilesConfig(model=model, paths=tuple(paths or ()), backend=backend, threads=threads,
-                                 save_preprocessed=save_preprocessed)
+    cfg_files = InferFilesConfig(
+        model=model,
+        paths=tuple(paths or ()),
+        backend=backend,
+        threads=threads,
+        save_preprocessed=save_preprocessed,
+    )
     if not json_out:
         typer.echo(f"{'label':>5}  {'conf':>6}  {'model ms':>8}  {'prep ms':>7}  source")
 
@@ -248,17 +325,36 @@ def infer(
 @app.command()
 def evaluate(
     model: Annotated[Path, typer.Option(help="The .tflite model to evaluate")],
-    reference: Annotated[Optional[Path], typer.Option(help="Model to compare with [default: the float32 model in the manifest beside --model]")] = None,
-    data: Annotated[Optional[Path], typer.Option(help="An .npz (images, labels) or a folder with subfolders 0..9 [default: the shipped 10,000 test images]")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Evaluate on the first N images only")] = None,
-    threads: Annotated[Optional[int], typer.Option(help="Interpreter threads [default: all cores]")] = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="Model to compare with [default: the float32 model in the manifest beside --model]"
+        ),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="An .npz (images, labels) or a folder with subfolders 0..9 "
+            "[default: the shipped 10,000 test images]"
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Evaluate on the first N images only")] = None,
+    threads: Annotated[int | None, typer.Option(help="Interpreter threads [default: all cores]")] = None,
     backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
     warmup: Annotated[int, typer.Option(help="Untimed invokes before timing")] = 10,
     runs: Annotated[int, typer.Option(help="Timed single-image invokes (0: no latency)")] = 200,
-    save_disagreements: Annotated[Optional[Path], typer.Option(help="Folder for the images the two models disagree on")] = None,
-    max_accuracy_loss: Annotated[Optional[float], typer.Option(help="Gate: exit 1 when the loss exceeds this many percentage points")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table")] = False,
-    markdown: Annotated[Optional[Path], typer.Option(help="Also write the report as Markdown to this file")] = None,
+    save_disagreements: Annotated[
+        Path | None, typer.Option(help="Folder for the images the two models disagree on")
+    ] = None,
+    max_accuracy_loss: Annotated[
+        float | None, typer.Option(help="Gate: exit 1 when the loss exceeds this many percentage points")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of the table")
+    ] = False,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Also write the report as Markdown to this file")
+    ] = None,
 ) -> None:
     """Accuracy loss of a .tflite model against its reference, with significance and latency."""
     import json
@@ -266,9 +362,18 @@ def evaluate(
     from cnn_edge.edge_runtime.evaluate import EvaluateConfig
     from cnn_edge.edge_runtime.evaluate import evaluate as run_evaluate
 
-    cfg = EvaluateConfig(model=model, reference=reference, data=data, limit=limit, backend=backend, threads=threads,
-                         warmup=warmup, runs=runs, save_disagreements=save_disagreements,
-                         max_accuracy_loss=max_accuracy_loss)
+    cfg = EvaluateConfig(
+        model=model,
+        reference=reference,
+        data=data,
+        limit=limit,
+        backend=backend,
+        threads=threads,
+        warmup=warmup,
+        runs=runs,
+        save_disagreements=save_disagreements,
+        max_accuracy_loss=max_accuracy_loss,
+    )
     with user_errors():
         result = run_evaluate(cfg)
         if markdown is not None:
@@ -295,15 +400,24 @@ def evaluate(
 @app.command()
 def benchmark(
     run: Annotated[Path, typer.Option(help="Run directory with model.keras and the converted .tflite files")],
-    photos: Annotated[Optional[Path], typer.Option(help="Folder of labelled photos (subfolders 0..9) for a real-handwriting accuracy column")] = None,
-    limit: Annotated[Optional[int], typer.Option(help="Accuracy on the first N evaluation images only")] = None,
+    photos: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of labelled photos (subfolders 0..9) for a real-handwriting accuracy column"
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="Accuracy on the first N evaluation images only")] = None,
     runs: Annotated[int, typer.Option(help="Timed single-image invokes per model and thread setting")] = 300,
     warmup: Annotated[int, typer.Option(help="Untimed invokes per model before timing")] = 20,
     batch: Annotated[int, typer.Option(help="Images per invoke for the throughput column")] = 64,
-    keras: Annotated[bool, typer.Option(help="Include the Keras (TensorFlow SavedModel) row when TensorFlow is installed")] = True,
+    keras: Annotated[
+        bool, typer.Option(help="Include the Keras (TensorFlow SavedModel) row when TensorFlow is installed")
+    ] = True,
     plots: Annotated[bool, typer.Option(help="Write the PNG pictures (needs matplotlib)")] = True,
     backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
-    json_out: Annotated[bool, typer.Option("--json", help="Print benchmark.json instead of the table")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print benchmark.json instead of the table")
+    ] = False,
 ) -> None:
     """Every model of a run in one table: size, accuracy, latency, throughput, speed-up; sweeps and PNGs."""
     import json
@@ -312,8 +426,17 @@ def benchmark(
     from cnn_edge.benchmark import benchmark as run_benchmark
     from cnn_edge.benchmark.report import to_dict
 
-    cfg = BenchmarkConfig(run=run, photos=photos, limit=limit, runs=runs, warmup=warmup, batch=batch, keras=keras,
-                          plots=plots, backend=backend)
+    cfg = BenchmarkConfig(
+        run=run,
+        photos=photos,
+        limit=limit,
+        runs=runs,
+        warmup=warmup,
+        batch=batch,
+        keras=keras,
+        plots=plots,
+        backend=backend,
+    )
     with user_errors():
         result = run_benchmark(cfg, log=(lambda _m: None) if json_out else err)
     if json_out:
@@ -340,7 +463,9 @@ def benchmark(
 def doctor(
     camera: Annotated[str, typer.Option(help="Camera to try: an index, or picamera2")] = "0",
     no_camera: Annotated[bool, typer.Option("--no-camera", help="Skip the camera check")] = False,
-    backend: Annotated[str, typer.Option(help="Backend for the tiny-model check: auto, litert or tflite-runtime")] = "auto",
+    backend: Annotated[
+        str, typer.Option(help="Backend for the tiny-model check: auto, litert or tflite-runtime")
+    ] = "auto",
     json_out: Annotated[bool, typer.Option("--json", help="Print the checks as one JSON object")] = False,
 ) -> None:
     """Is this device ready? Python, numpy, backends, OpenCV, camera, and a shipped tiny model's accuracy."""

@@ -55,7 +55,9 @@ def find_mnist(path: str | os.PathLike[str] | None = None, *, allow_download: bo
     if env:
         p = Path(env).expanduser()
         if not p.is_file():
-            raise DataError(f"{ENV_VAR}={env} is not a file", hint=f"point {ENV_VAR} at an mnist.npz or unset it")
+            raise DataError(
+                f"{ENV_VAR}={env} is not a file", hint=f"point {ENV_VAR} at an mnist.npz or unset it"
+            )
         return p
     if REPO_DATA.is_file():
         return REPO_DATA
@@ -99,11 +101,17 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, allow_download: bo
     except DataError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"cannot read {source} as .npz ({exc})", hint="pass --data with a valid mnist.npz") from exc
+        raise DataError(
+            f"cannot read {source} as .npz ({exc})", hint="pass --data with a valid mnist.npz"
+        ) from exc
     for key, (tail, dtype) in EXPECTED.items():
         arr = arrays[key]
         if arr.ndim != 1 + len(tail) or tuple(arr.shape[1:]) != tail or arr.dtype != dtype:
-            want = f"(N, {', '.join(map(str, tail))}) {np.dtype(dtype).name}" if tail else f"(N,) {np.dtype(dtype).name}"
+            want = (
+                f"(N, {', '.join(map(str, tail))}) {np.dtype(dtype).name}"
+                if tail
+                else f"(N,) {np.dtype(dtype).name}"
+            )
             raise DataError(
                 f"{source}: {key} has shape {arr.shape} dtype {arr.dtype}, expected {want}",
                 hint="use Keras' mnist.npz layout",

@@ -15,13 +15,19 @@ MNIST = REPO / "data" / "mnist.npz"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run `cnn-edge ARGS...` in a subprocess of this interpreter, capturing text output."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "cnn_edge", *args],
-        capture_output=True, text=True, cwd=cwd, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -34,7 +40,9 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from cnn_edge.trainer import TrainConfig, train
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
-    train(TrainConfig(out=out, epochs=2, train_limit=1000, validation_size=1000, data=MNIST, verbose=0, seed=1))
+    train(
+        TrainConfig(out=out, epochs=2, train_limit=1000, validation_size=1000, data=MNIST, verbose=0, seed=1)
+    )
     return out
 
 

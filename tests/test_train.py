@@ -20,13 +20,19 @@ from tests.conftest import MNIST, run_cli
 @pytest.mark.parametrize(
     ("arch", "hidden", "layer_params", "total"),
     [
-        ("cnn", 128, {"conv1": 320, "pool1": 0, "conv2": 18_496, "flatten": 0, "dense": 991_360, "logits": 1_290},
-         1_011_466),
+        (
+            "cnn",
+            128,
+            {"conv1": 320, "pool1": 0, "conv2": 18_496, "flatten": 0, "dense": 991_360, "logits": 1_290},
+            1_011_466,
+        ),
         ("cnn", 1024, {"dense": 7_930_880, "logits": 10_250}, 7_959_946),
         ("softmax", 128, {"logits": 7_850}, 7_850),
     ],
 )
-def test_parameter_counts_match_the_seed(arch: str, hidden: int, layer_params: dict[str, int], total: int) -> None:
+def test_parameter_counts_match_the_seed(
+    arch: str, hidden: int, layer_params: dict[str, int], total: int
+) -> None:
     from cnn_edge.trainer.models import build_model
 
     model = build_model(arch, hidden)
@@ -68,8 +74,16 @@ def test_same_seed_gives_same_weights(tmp_path) -> None:
 
     weights = []
     for name in ("a", "b"):
-        cfg = TrainConfig(out=tmp_path / name, arch="softmax", epochs=1, train_limit=300, validation_size=200,
-                          data=MNIST, verbose=0, seed=7)
+        cfg = TrainConfig(
+            out=tmp_path / name,
+            arch="softmax",
+            epochs=1,
+            train_limit=300,
+            validation_size=200,
+            data=MNIST,
+            verbose=0,
+            seed=7,
+        )
         weights.append(keras.models.load_model(train(cfg).model_path).get_weights())
     for wa, wb in zip(*weights, strict=True):
         np.testing.assert_array_equal(wa, wb)
@@ -125,8 +139,13 @@ def test_unreadable_and_wrong_layout_data(tmp_path) -> None:
     with pytest.raises(DataError, match="lacks x_train"):
         load_mnist(wrong_keys)
     wrong_shape = tmp_path / "wrong_shape.npz"
-    np.savez(wrong_shape, x_train=np.zeros((2, 32, 32), np.uint8), y_train=np.zeros(2, np.uint8),
-             x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    np.savez(
+        wrong_shape,
+        x_train=np.zeros((2, 32, 32), np.uint8),
+        y_train=np.zeros(2, np.uint8),
+        x_test=np.zeros((2, 28, 28), np.uint8),
+        y_test=np.zeros(2, np.uint8),
+    )
     with pytest.raises(DataError, match=r"x_train has shape \(2, 32, 32\).*expected \(N, 28, 28\) uint8"):
         load_mnist(wrong_shape)
     proc = run_cli("train", "--out", str(tmp_path / "run"), "--data", str(wrong_keys))
@@ -155,9 +174,10 @@ def test_help_is_fast_and_imports_no_tensorflow() -> None:
         "from cnn_edge.cli import app\n"
         "r = CliRunner().invoke(app, ['--help'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "for verb in ('train',):\n"
+        "for verb in ('train', 'convert', 'infer', 'evaluate', 'benchmark', 'doctor'):\n"
         "    assert CliRunner().invoke(app, [verb, '--help']).exit_code == 0\n"
-        "heavy = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'cv2', 'ai_edge_litert')]\n"
+        "heavy_roots = ('tensorflow', 'keras', 'cv2', 'ai_edge_litert', 'tflite_runtime', 'matplotlib')\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in heavy_roots]\n"
         "print(heavy)\n"
         "assert not heavy, heavy\n"
     )
@@ -168,9 +188,26 @@ def test_help_is_fast_and_imports_no_tensorflow() -> None:
 def test_ctrl_c_keeps_a_checkpoint_and_exits_130(tmp_path) -> None:
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cnn_edge", "train", "--out", str(out), "--arch", "softmax", "--epochs", "200",
-         "--train-limit", "2000", "--validation-size", "500", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "cnn_edge",
+            "train",
+            "--out",
+            str(out),
+            "--arch",
+            "softmax",
+            "--epochs",
+            "200",
+            "--train-limit",
+            "2000",
+            "--validation-size",
+            "500",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while not (out / rd.CHECKPOINT_STATE).exists():

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.quiet import native_stderr_silenced
 from cnn_edge.errors import BackendError, ConfigError, ModelError
+from cnn_edge.quiet import native_stderr_silenced
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -223,13 +223,17 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def load_model(path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None) -> TfliteModel:
+def load_model(
+    path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None
+) -> TfliteModel:
     """Load a .tflite classifier and check it is 28x28 in, 10 classes out; errors say what to do."""
     path = Path(path)
     if threads is not None and threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {threads}")
     if not path.is_file():
-        raise ModelError(f"model not found: {path}", hint="pass --model with a .tflite file (see `cnn-edge convert`)")
+        raise ModelError(
+            f"model not found: {path}", hint="pass --model with a .tflite file (see `cnn-edge convert`)"
+        )
     if path.stat().st_size == 0:
         raise ModelError(f"model file is empty: {path}", hint="convert it again with `cnn-edge convert`")
     name, interpreter_cls = _import_backend(backend)

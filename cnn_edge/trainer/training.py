@@ -50,7 +50,9 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
 
 
-def split_data(cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray):
+def split_data(
+    cfg: TrainConfig, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
+):
     """Return (x_fit, y_fit, x_val, y_val) as the config asks; the test set is never trained on."""
     if cfg.validation == "holdout":
         if cfg.validation_size >= len(x_train):
@@ -119,12 +121,19 @@ def _config_from_checkpoint(cfg: TrainConfig, run: Path) -> tuple[TrainConfig, i
         saved = state["config"]
         fields = {f.name for f in dataclasses.fields(TrainConfig)}
         kept = {k: v for k, v in saved.items() if k in fields}
-        kept.update(out=run, data=cfg.data or (Path(saved["data"]) if saved.get("data") else None),
-                    epochs=cfg.epochs, verbose=cfg.verbose, resume=True, force=False)
+        kept.update(
+            out=run,
+            data=cfg.data or (Path(saved["data"]) if saved.get("data") else None),
+            epochs=cfg.epochs,
+            verbose=cfg.verbose,
+            resume=True,
+            force=False,
+        )
         return TrainConfig(**kept), int(state["epoch"]), {k: list(v) for k, v in state["history"].items()}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise RunDirError(f"cannot resume {run}: {rd.CHECKPOINT_STATE} is unreadable ({exc})",
-                          hint="start a new run") from exc
+        raise RunDirError(
+            f"cannot resume {run}: {rd.CHECKPOINT_STATE} is unreadable ({exc})", hint="start a new run"
+        ) from exc
 
 
 def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
@@ -166,7 +175,9 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         steps_per_epoch = -(-len(x_fit) // cfg.batch_size)
         compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
-    log(f"Training on {len(x_fit)} images, validating on {len(x_val)} ({cfg.validation}); run directory {run}")
+    log(
+        f"Training on {len(x_fit)} images, validating on {len(x_val)} ({cfg.validation}); run directory {run}"
+    )
 
     # Raw pixels as float32: the model rescales to [0, 1] itself.
     x_fit_f, x_val_f = x_fit.astype("float32"), x_val.astype("float32")
@@ -174,7 +185,8 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
     try:
         with _sigterm_as_exception():
             model.fit(
-                x_fit_f, y_fit,
+                x_fit_f,
+                y_fit,
                 batch_size=cfg.batch_size,
                 epochs=cfg.epochs,
                 initial_epoch=initial_epoch,
@@ -185,7 +197,9 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
             )
     except (KeyboardInterrupt, _Terminated) as exc:
         done = len(history.get("loss", []))
-        saved = f"checkpoint of epoch {done} kept in {run / rd.CHECKPOINT}" if done else "no epoch had finished"
+        saved = (
+            f"checkpoint of epoch {done} kept in {run / rd.CHECKPOINT}" if done else "no epoch had finished"
+        )
         raise Interrupted(
             f"training interrupted ({saved})",
             exit_code=130 if isinstance(exc, KeyboardInterrupt) else 143,
@@ -203,7 +217,9 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
     with atomic.atomic_path(artifacts["model"]) as tmp:
         model.save(tmp)
     atomic.write_json(artifacts["history"], history)
-    plot_training_curves(history, artifacts["curves"], title=f"{model.name}: {model.count_params():,} parameters")
+    plot_training_curves(
+        history, artifacts["curves"], title=f"{model.name}: {model.count_params():,} parameters"
+    )
     metrics = {
         "test_accuracy": float(test_accuracy),
         "test_loss": float(test_loss),
