@@ -18,6 +18,8 @@ import numpy as np
 
 OUT_SIZE = 28
 BOX_SIZE = 20
+# Real ink on lit paper is darker than its paper by a few dozen grey levels at least.
+MIN_INK_LEVELS = 24.0
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,13 @@ DEFAULT = PreprocessConfig()
 
 def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndarray | None:
     """Photo (H,W) grey or (H,W,3) BGR, any dtype -> (28,28) uint8 white-on-black digit, or None."""
+    import cv2
+
     gray = to_gray_u8(image)
     if gray is None or min(gray.shape) < 8:
         return None  # too small to hold a readable digit (a 1x1 image, a thin strip)
+    if _is_light_on_dark(_resize_max(gray, config.work_size)[0]):
+        gray = cv2.bitwise_not(gray)
     return _preprocess_gray(gray, config, allow_refine=True)
 
 
@@ -111,24 +117,33 @@ def _percentiles_u8(gray: np.ndarray, ps: tuple[float, ...]) -> list[int]:
     return [int(np.searchsorted(hist, total * p / 100.0)) for p in ps]
 
 
+def _is_light_on_dark(small: np.ndarray) -> bool:
+    """True when the ink is the bright side (chalk on a blackboard, an MNIST-style image).
+
+    Decided once, on the whole view, never on a close crop of the digit. Ink is the long tail
+    away from the paper's level; dark ink on light paper is the documented case, so only a
+    clearly longer bright tail flips it (a lighting gradient spreads both tails about equally).
+    The paper's level must look dark both in the central half and along the border: the centre
+    alone is ink when a bold digit fills it (that inverted big bold 8s and 6s), the border
+    alone is the desk around a card held to the camera.
+    """
+    h, w = small.shape
+    p_lo, p_hi = _percentiles_u8(small, (0.5, 99.5))
+    (centre,) = _percentiles_u8(small[h // 4:h - h // 4, w // 4:w - w // 4], (50,))
+    ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    (border,) = _percentiles_u8(ring, (50,))
+    return all(p_hi - level > 2 * (level - p_lo) + 10 for level in (centre, border))
+
+
 def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool) -> np.ndarray | None:
     import cv2
 
     small, scale = _resize_max(gray, cfg.work_size)
     h, w = small.shape
 
-    # 1. Polarity. The paper's level is the median of the central half (a dark desk around a
-    #    card held to the camera must not outvote the card); ink is the long tail away from it.
-    #    Dark ink on light paper is the documented case, so only a clearly longer bright tail
-    #    (chalk on a blackboard, an MNIST-style white-on-black image) flips it: a lighting
-    #    gradient spreads both tails about equally and must not.
-    cy0, cy1, cx0, cx1 = h // 4, h - h // 4, w // 4, w - w // 4
-    (p50,) = _percentiles_u8(small[cy0:cy1, cx0:cx1], (50,))
-    p_lo, p_hi = _percentiles_u8(small, (0.5, 99.5))
-    if p_hi - p50 > 2 * (p50 - p_lo) + 10:
-        paper = cv2.bitwise_not(small)
-    else:
-        paper = small
+    # 1. Polarity was settled once, on the whole view (see `_is_light_on_dark`): the image is
+    #    dark ink on light paper from here on.
+    paper = small
 
     # 2. Separate ink from paper under uneven light: estimate the paper's own brightness
     #    with a morphological closing wider than any stroke (it erases the dark strokes but,
@@ -155,7 +170,7 @@ def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool
 
     # 4. Find the digit: all of its strokes (a 5's separate bar, a 4 drawn in two strokes,
     #    pen breaks), not just the largest piece; but not specks, borders, or card edges.
-    keep = _select_digit(binary, paper, cfg)
+    keep = _select_digit(binary, dark, bgf - paper, cfg)
     if keep is None:
         return None
     x0, y0, x1, y1, mask = keep
@@ -168,7 +183,7 @@ def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool
         return None
     # Relative darkness means nothing in the dark: a lens cap's noise is "30% darker" too.
     # Real ink on lit paper differs from it by a few dozen grey levels at least.
-    if float(np.median(bgf[mask] - paper[mask])) < 24.0:
+    if float(np.median(bgf[mask] - paper[mask])) < MIN_INK_LEVELS:
         return None
 
     # A small digit in a big photo: cut it out of the full-resolution image and start again,
@@ -192,7 +207,7 @@ def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool
     return _fit_and_center((soft * 255.0).astype(np.uint8))
 
 
-def _select_digit(binary: np.ndarray, paper: np.ndarray, cfg: PreprocessConfig):
+def _select_digit(binary: np.ndarray, dark: np.ndarray, depth: np.ndarray, cfg: PreprocessConfig):
     import cv2
 
     h, w = binary.shape
@@ -219,6 +234,13 @@ def _select_digit(binary: np.ndarray, paper: np.ndarray, cfg: PreprocessConfig):
     # A strip along an edge (the desk beside the paper, a shadow's edge) spans half the image.
     touches = border_count > 0
     ok &= ~(touches & ((hs >= 0.5 * h) | (ws >= 0.5 * w)) & (border_count > 0.03 * perimeter))
+    # Pen strokes are well above the threshold; the desk beside a card, paper texture and noise
+    # in a dark corner barely cross it. Judge each piece by its own mean darkness (relative and
+    # in grey levels), or such a piece may be taken for the digit and the real digit rejected.
+    flat = labels.ravel()
+    mean_dark = np.bincount(flat, weights=dark.ravel(), minlength=n)[1:] / np.maximum(areas, 1)
+    mean_depth = np.bincount(flat, weights=depth.ravel(), minlength=n)[1:] / np.maximum(areas, 1)
+    ok &= (mean_dark >= cfg.min_contrast) & (mean_depth >= MIN_INK_LEVELS)
     if not ok.any():
         return None
 
