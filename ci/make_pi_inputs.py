@@ -7,7 +7,8 @@ Writes, deterministically:
                     light paper), a blank page, and (when cnn_edge.synthetic_photos is there)
                     synthetic camera photos as JPEG;
   OUT_DIR/digits.npy  (N, 28, 28) uint8 raw model inputs for the int8 output comparison;
-  OUT_DIR/cards.avi   an MJPG video of digit cards, the camera test's source.
+  OUT_DIR/cards.avi   an MJPG video of digit cards, the camera test's source;
+  OUT_DIR/cards_lossless.avi  its frames as decoded on x86, re-encoded losslessly (FFV1).
 """
 
 from __future__ import annotations
@@ -61,6 +62,25 @@ def main(out: Path) -> None:
             for _ in range(FRAMES_PER_CARD):
                 writer.write(frame)
         writer.release()
+    # The same frames, losslessly (FFV1): FFmpeg's MJPG decoding differs between x86 and aarch64
+    # by a grey level or two, so only a lossless video can demand identical answers per frame.
+    cap = cv2.VideoCapture(str(out / "cards.avi"))
+    writer = None
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if writer is None:
+            h, w = frame.shape[:2]
+            fourcc = cv2.VideoWriter_fourcc(*"FFV1")
+            writer = cv2.VideoWriter(str(out / "cards_lossless.avi"), fourcc, 30.0, (w, h))
+            if not writer.isOpened():
+                sys.exit("make_pi_inputs: OpenCV cannot write an FFV1 video")
+        writer.write(frame)
+    cap.release()
+    if writer is None:
+        sys.exit("make_pi_inputs: the MJPG test video has no frames")
+    writer.release()
     n = len(list(images.iterdir()))
     print(f"inputs: {n} images, {N_RAW} raw digits, video of {VIDEO_CARDS * FRAMES_PER_CARD} frames"
           f" ({'synthetic_photos' if sp else 'plain cards'}) in {out}")
