@@ -46,17 +46,39 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+# CNN_EDGE_TEST_MODELS=DIR: take the converted run from DIR/converted_run instead of training one,
+# so the edge-runtime tests run where TensorFlow is not installed (ci/tflite-runtime-env.sh builds
+# DIR with the TensorFlow venv first: `python ci/build_test_models.py DIR`).
+TEST_MODELS_ENV = "CNN_EDGE_TEST_MODELS"
+
+
+def prebuilt_models(name: str) -> Path | None:
+    """DIR/name when $CNN_EDGE_TEST_MODELS=DIR is set (an error if it is missing there), else None."""
+    root = os.environ.get(TEST_MODELS_ENV)
+    if not root:
+        return None
+    path = Path(root) / name
+    if not path.exists():
+        raise FileNotFoundError(f"${TEST_MODELS_ENV} is set but {path} does not exist")
+    return path
+
+
 @pytest.fixture(scope="session")
-def converted_run(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def converted_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of `tiny_run` converted with --int8: model_float32.tflite, model_int8.tflite, manifest.json.
 
     Default calibration (shipped class-balanced set, default size and seed), int8 input/output.
-    Treat it as read-only.
+    Treat it as read-only. With $CNN_EDGE_TEST_MODELS set, the prebuilt run there (no TensorFlow).
     """
+    prebuilt = prebuilt_models("converted_run")
+    if prebuilt is not None:
+        return prebuilt
+
     import shutil
 
     from cnn_edge.converter import ConvertConfig, convert
 
+    tiny_run = request.getfixturevalue("tiny_run")
     out = tmp_path_factory.mktemp("converted") / "tiny"
     shutil.copytree(tiny_run, out)
     convert(ConvertConfig(run=out, formats=("float32", "int8")))

@@ -26,6 +26,7 @@ def known_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     pixel is 100% right; the same model with the columns of classes 0 and 1 swapped is wrong on
     exactly the images labelled 0 or 1, and right on the rest.
     """
+    pytest.importorskip("tensorflow", reason="builds its models with TensorFlow")
     from cnn_edge.converter.export import convert_format, export_saved_model, import_tensorflow
     from cnn_edge.formats import get_format
 

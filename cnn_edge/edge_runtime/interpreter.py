@@ -247,9 +247,26 @@ def load_model(
             f"{path} is not a valid TFLite model ({str(exc).splitlines()[0]})",
             hint="convert it again with `cnn-edge convert`",
         ) from exc
+    except (SystemError, AttributeError, ImportError) as exc:
+        # tflite-runtime 2.14 (the last release) is built against numpy 1.x: with numpy 2 it
+        # imports, then fails here ("_ARRAY_API not found", "compiled using NumPy 1.x").
+        if name == "tflite-runtime" and _numpy_major() >= 2:
+            raise BackendError(
+                f"tflite-runtime {_dist_version(BACKENDS[name][1])} was built for numpy 1.x and cannot "
+                f"create an interpreter with numpy {np.__version__}",
+                hint="pip install 'numpy<2' (or, on 64-bit systems, pip install ai-edge-litert)",
+            ) from exc
+        raise
     model = TfliteModel(interpreter, path, name, n_threads)
     _check_signature(model)
     return model
+
+
+def _numpy_major() -> int:
+    try:
+        return int(np.__version__.split(".")[0])
+    except ValueError:
+        return 0
 
 
 def _check_signature(model: TfliteModel) -> None:
