@@ -4,8 +4,9 @@ Usage: python ci/build_test_models.py DIR     (in the TensorFlow venv, e.g. .ven
 
 Writes DIR/converted_run: the same run the `converted_run` fixture of tests/conftest.py makes
 (seed CNN, 2 epochs on 1,000 images, seed 1; converted to float32 and int8 with default
-calibration). Then `CNN_EDGE_TEST_MODELS=DIR pytest ...` uses it instead of training.
-Keep the two in step when the fixture changes.
+calibration; keep the two in step when the fixture changes), and DIR/known_pair: the files of
+tests/test_evaluate.py's `known_pair` fixture (made by its own `build_known_pair`).
+Then `CNN_EDGE_TEST_MODELS=DIR pytest ...` uses them instead of TensorFlow.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ def main(root: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     print(f"test models: {sorted(p.name for p in out.glob('*.tflite'))} in {out}")
+
+    sys.path.insert(0, str(REPO))
+    from tests.test_evaluate import build_known_pair
+
+    pair = root / "known_pair"
+    shutil.rmtree(pair, ignore_errors=True)
+    pair.mkdir(parents=True)
+    build_known_pair(pair)
+    print(f"test models: {sorted(p.name for p in pair.iterdir() if p.is_file())} in {pair}")
 
 
 if __name__ == "__main__":

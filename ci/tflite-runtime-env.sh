@@ -27,17 +27,19 @@ die() {
 MODELS="$(mktemp -d "${TMPDIR:-/tmp}/cnn-edge-test-models.XXXXXX")"
 trap 'rm -rf "$MODELS"' EXIT
 say "test models: training and converting with $PY (TensorFlow)"
-"$PY" ci/build_test_models.py "$MODELS" || die "building the test models with $PY failed"
+"$PY" ci/build_test_models.py "$MODELS" | sed 's/^/   /' || die "building the test models with $PY failed"
 
 if [ ! -x "$VENV/bin/python" ]; then
     say "venv: creating $VENV with $BASE_PY"
     "$BASE_PY" -m venv "$VENV" || die "cannot create a venv with $BASE_PY (tflite-runtime needs Python <= 3.11)"
 fi
 VPY="$VENV/bin/python"
-say "venv: installing tflite-runtime==2.14.*, numpy<2, opencv-python-headless, typer, rich, pytest, hypothesis"
+say "venv: installing tflite-runtime==2.14.*, numpy<2, opencv-python-headless, typer, rich (+ pytest, hypothesis, Pillow)"
 "$VPY" -m pip install -q --disable-pip-version-check "tflite-runtime==2.14.*" "numpy<2" opencv-python-headless \
-    "typer>=0.12" "rich>=13" pytest hypothesis || die "pip install into $VENV failed"
-"$VPY" -m pip install -q --disable-pip-version-check --no-deps -e . || die "pip install -e . failed"
+    "typer>=0.12" "rich>=13" pytest hypothesis Pillow >"$MODELS/pip.log" 2>&1 ||
+    { cat "$MODELS/pip.log" >&2; die "pip install into $VENV failed"; }
+"$VPY" -m pip install -q --disable-pip-version-check --no-deps -e . >>"$MODELS/pip.log" 2>&1 ||
+    { cat "$MODELS/pip.log" >&2; die "pip install -e . failed"; }
 # Nothing heavier may be there: the point is the fallback path.
 "$VPY" - <<'EOF' || die "$VENV is not a tflite-runtime-only environment (see above)"
 import importlib.util, sys

@@ -12,7 +12,7 @@ import pytest
 
 from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate
 from cnn_edge.edge_runtime.significance import bootstrap_loss_ci, compare, mcnemar_exact
-from tests.conftest import run_cli
+from tests.conftest import prebuilt_models, run_cli
 
 LATENCY_KEYS = {"mean", "std", "min", "p50", "p90", "p99", "max"}
 N_ZERO, N_ONE, N_OTHER = 7, 5, 38  # the permuted model swaps classes 0 and 1: 12 disagreements
@@ -25,13 +25,21 @@ def known_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
     Image i is black except pixel (0, label), so a one-layer model whose weight matrix picks that
     pixel is 100% right; the same model with the columns of classes 0 and 1 swapped is wrong on
     exactly the images labelled 0 or 1, and right on the rest.
+    With $CNN_EDGE_TEST_MODELS set, the prebuilt pair there (no TensorFlow needed).
     """
+    prebuilt = prebuilt_models("known_pair")
+    if prebuilt is not None:
+        return prebuilt / "reference.tflite", prebuilt / "swapped.tflite", prebuilt / "data.npz"
     pytest.importorskip("tensorflow", reason="builds its models with TensorFlow")
+    return build_known_pair(tmp_path_factory.mktemp("known_pair"))
+
+
+def build_known_pair(out: Path) -> tuple[Path, Path, Path]:
+    """Write the `known_pair` files into `out` (TensorFlow needed); also used by ci/build_test_models.py."""
     from cnn_edge.converter.export import convert_format, export_saved_model, import_tensorflow
     from cnn_edge.formats import get_format
 
     tf = import_tensorflow()
-    out = tmp_path_factory.mktemp("known_pair")
     w = np.zeros((784, 10), np.float32)
     w[np.arange(10), np.arange(10)] = 1.0  # pixel (0, k) votes for class k
     paths = []
