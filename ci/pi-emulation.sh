@@ -7,7 +7,7 @@
 #
 # Usage: PYTHON=.venv-test/bin/python ci/pi-emulation.sh     (or: ci/pi-emulation.sh PYTHON)
 #   PYTHON                an x86 Python with cnn-edge[dev] installed (TensorFlow: trains the test model)
-#   CNN_EDGE_CACHE        download/rootfs cache (default ~/.cache/cnn-edge/pi-emulation, ~330 MB)
+#   CNN_EDGE_CACHE        download/rootfs cache (default ~/.cache/cnn-edge/pi-emulation, ~370 MB)
 #   CNN_EDGE_PI_CPUS      QEMU CPUs to test (default "cortex-a72 cortex-a76")
 #   CNN_EDGE_PI_RUN       a run directory already converted with --int8 (skips training)
 #   CNN_EDGE_PI_EVAL_LIMIT  images for `evaluate` (default 500; the float32 reference is slow emulated)
@@ -121,6 +121,7 @@ EOF
     touch "$tmp_root/.complete"
     rm -rf "$ROOTFS" && mv "$tmp_root" "$ROOTFS"
     say "arm64 rootfs: $n packages ($(du -sh "$APTDIR/cache/archives" | cut -f1)) extracted into $ROOTFS"
+    rm -rf "$APTDIR" # package lists and .debs (~140 MB): only needed to build the rootfs again
 fi
 GUEST_PY="$ROOTFS/usr/bin/python3.11"
 [ -x "$GUEST_PY" ] || die "$GUEST_PY missing from the rootfs (delete $ROOTFS and retry)"
