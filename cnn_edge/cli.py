@@ -247,6 +247,13 @@ def infer(
     source: Annotated[str, typer.Option(help="Camera index, video file, stream URL or picamera2")] = "0",
     roi: Annotated[float, typer.Option(help="Side of the centred search square / frame height")] = 0.6,
     no_display: Annotated[bool, typer.Option("--no-display", help="Never open a preview window")] = False,
+    card: Annotated[
+        bool,
+        typer.Option(
+            "--card/--no-card",
+            help="Camera: find the card (or page) in the region first; frames without one are 'no digit'",
+        ),
+    ] = True,
     frames: Annotated[int | None, typer.Option(help="Stop after N camera frames")] = None,
     smooth: Annotated[int, typer.Option(help="Report the majority label of the last K frames")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
@@ -269,6 +276,7 @@ def infer(
             model=model,
             source=source,
             roi=roi,
+            find_card=card,
             display=not no_display,
             frames=frames,
             smooth=smooth,

@@ -24,7 +24,7 @@ import numpy as np
 
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
 from cnn_edge.edge_runtime.interpreter import load_model
-from cnn_edge.edge_runtime.preprocess import center_roi
+from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, center_roi
 from cnn_edge.edge_runtime.stats import RollingFps, percentiles
 from cnn_edge.errors import CameraError, ConfigError
 from cnn_edge.quiet import native_stderr_silenced
@@ -46,6 +46,8 @@ class CameraConfig:
     display: show a preview window when this machine can (False: never, as --no-display).
     frames: stop after this many frames (None: until the stream ends or the user quits).
     smooth: report the majority label over the last K frames (1: no smoothing).
+    find_card: look for a card (or a page) in the region before the digit, and say "no digit"
+        when there is none; off, the whole region is treated as paper (a plain photo).
     backend, threads: as for `load_model`.
     """
 
@@ -55,6 +57,7 @@ class CameraConfig:
     display: bool = True
     frames: int | None = None
     smooth: int = 1
+    find_card: bool = True
     backend: str = "auto"
     threads: int | None = None
 
@@ -385,7 +388,10 @@ def run_camera(
     if not 0.05 <= config.roi <= 1.0:
         raise ConfigError(f"--roi must be between 0.05 and 1 (of the frame height), got {config.roi}")
     notice = on_notice or (lambda _msg: None)
-    classifier = Classifier(load_model(config.model, backend=config.backend, threads=config.threads))
+    classifier = Classifier(
+        load_model(config.model, backend=config.backend, threads=config.threads),
+        CAMERA if config.find_card else DEFAULT,
+    )
     source = open_source(config.source)
 
     show = False

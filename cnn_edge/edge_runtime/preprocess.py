@@ -34,15 +34,20 @@ class PreprocessConfig:
     min_contrast: least median darkness of the digit's ink; below that it is a shadow or a
         smudge, not a pen stroke -> no digit.
     min_digit_frac: least height of the digit, as a fraction of the image's longest side.
+    find_card: first look for the paper in the view (a card held up, or a page filling it;
+        `cnn_edge.edge_runtime.card`) and answer "no digit" when there is none. The camera
+        path turns it on: its search region also holds the room around the card.
     """
 
     work_size: int = 160
     min_ink: float = 0.12
     min_contrast: float = 0.2
     min_digit_frac: float = 0.03
+    find_card: bool = False
 
 
 DEFAULT = PreprocessConfig()
+CAMERA = PreprocessConfig(find_card=True)
 
 
 def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndarray | None:
@@ -52,6 +57,12 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
     gray = to_gray_u8(image)
     if gray is None or min(gray.shape) < 8:
         return None  # too small to hold a readable digit (a 1x1 image, a thin strip)
+    if config.find_card:
+        from cnn_edge.edge_runtime.card import find_paper
+
+        gray = find_paper(gray)
+        if gray is None:
+            return None  # no card or page in view: the room itself holds no digit
     if _is_light_on_dark(_resize_max(gray, config.work_size)[0]):
         gray = cv2.bitwise_not(gray)
     return _preprocess_gray(gray, config, allow_refine=True)

@@ -1,0 +1,189 @@
+"""Find the paper in a camera's search region: a digit card held up, or a page filling the view.
+
+A card held to a camera sits in front of a room: a lamp, a desk, a thumb over the card's
+margin. Measured against the card's white, all of those are "darker than paper" and would be
+read as ink. So before looking for the digit, the camera path looks for the paper itself:
+- the largest bright, nearly rectangular blob is a card: it is turned upright and cut out,
+  and whatever intrudes into its outline (a thumb, the rim's shadow) is painted over with the
+  card's own white;
+- a bright blob covering most of the region is a page filling the view: used as it is;
+- anything else (a room with no card in it) has no paper, so no digit: None, not a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Search resolution: a card is found from its outline, which needs no detail.
+WORK_SIZE = 128
+
+
+@dataclass(frozen=True)
+class CardConfig:
+    """Knobs of the paper search (fractions of the region's area or side).
+
+    min_area: least area of a card (a card far away is too small to read anyway).
+    fills_view: a bright blob at least this large that runs out of the region is a page
+        filling the view; the region is used as it is.
+    min_rectangularity: area of the blob / area of its rotated bounding box, after a round
+        opening that cuts off the thumb. Measured on the benchmark card video: cards 0.88 and
+        up, the room's bright shapes (a lamp, clutter) at most 0.76.
+    margin: fraction of each side cut from the card's inside, past its rim.
+    """
+
+    min_area: float = 0.04
+    fills_view: float = 0.55
+    min_rectangularity: float = 0.85
+    margin: float = 0.06
+
+
+DEFAULT_CARD = CardConfig()
+
+
+def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray | None:
+    """Grey uint8 region -> the paper to look for the digit on (upright card or the region), or None."""
+    import cv2
+
+    h, w = gray.shape
+    scale = min(1.0, WORK_SIZE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    # The card is among the brightest things in view, but a lit room can hold others as bright
+    # (a lamp, a white wall) that touch it at Otsu's level: try stricter levels towards the
+    # brightest pixels until a card-shaped blob stands alone.
+    otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    (top,) = np.percentile(small, [99.0])
+    for level in np.linspace(otsu, max(otsu, top - 12.0), 4):
+        found = _paper_at_level(gray, small, scale, float(level), cfg)
+        if found is not None:
+            return None if found is _NO_CARD else found
+    return None
+
+
+# `_paper_at_level` answers this when the view is settled to hold no paper at any level.
+_NO_CARD = np.zeros((0, 0), np.uint8)
+
+
+def _paper_at_level(gray: np.ndarray, small: np.ndarray, scale: float, level: float,
+                    cfg: CardConfig) -> np.ndarray | None:
+    """The paper seen at one brightness threshold, or None to try a stricter one."""
+    import cv2
+
+    bright = (small > level).astype(np.uint8)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return _NO_CARD
+    shape = _card_shape(max(contours, key=cv2.contourArea), small.shape)
+    if shape is None:
+        return None
+    blob, rectangularity = shape
+    sh, sw = small.shape
+    area = cv2.contourArea(blob) / float(sh * sw)
+    if area < cfg.min_area:
+        return _NO_CARD  # stricter levels only shrink the blob further
+    bx, by, bw, bh = cv2.boundingRect(blob)
+    sides_touched = (bx <= 0) + (by <= 0) + (bx + bw >= sw) + (by + bh >= sh)
+    if area >= cfg.fills_view and sides_touched >= 1:
+        return gray  # a page filling the view: the ordinary photo path handles it
+    rect = cv2.minAreaRect(blob)
+    (rw, rh) = rect[1]
+    if rw * rh <= 0 or rectangularity < cfg.min_rectangularity:
+        return None
+    if sides_touched >= 2:
+        return None  # a bright patch cut by the region's edges (a window, a lamp), not a card
+    return _cut_upright(gray, scale, rect, cfg)
+
+
+def _card_shape(blob: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, float] | None:
+    """The blob's outline without holes or thin protrusions, and how rectangular it is.
+
+    A thumb holding the card is bright too and joins it: an opening wider than a thumb but
+    narrower than the card cuts it off. A square kernel keeps the card's corners for its
+    geometry; the rectangularity is judged after a round kernel, which leaves a lamp or a
+    cluster of round objects round where a square kernel would square it off.
+    """
+    import cv2
+
+    filled = np.zeros(shape, np.uint8)
+    cv2.drawContours(filled, [blob], -1, 255, thickness=cv2.FILLED)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(blob)
+    k = max(3, int(0.4 * min(rw, rh)) | 1)
+    outlines = []
+    for kernel in (cv2.MORPH_RECT, cv2.MORPH_ELLIPSE):
+        opened = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(kernel, (k, k)))
+        contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return None
+        outlines.append(max(contours, key=cv2.contourArea))
+    square, round_ = outlines
+    (_, _), (bw, bh), _ = cv2.minAreaRect(round_)
+    return square, cv2.contourArea(round_) / max(bw * bh, 1e-9)
+
+
+def _cut_upright(gray: np.ndarray, scale: float, rect: tuple, cfg: CardConfig) -> np.ndarray | None:
+    """Rotate the card upright at full resolution, cut inside its rim, paint out intrusions.
+
+    The card is its rotated box, not its bright outline: a bold stroke near the card's edge
+    can merge with the dark room in the outline, and would be cut away with the room.
+    """
+    import cv2
+
+    cx, cy, rw, rh, angle = _upright_geometry(cv2.boxPoints(rect) / scale)
+    out_w, out_h = int(rw * (1 - 2 * cfg.margin)), int(rh * (1 - 2 * cfg.margin))
+    if out_w < 8 or out_h < 8:
+        return None
+    # One affine warp straight into the cut-out: rotate about the card's centre, then move
+    # that centre to the middle of the output (cheaper than warping the whole region).
+    rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    rot[:, 2] += (out_w / 2 - cx, out_h / 2 - cy)
+    card = cv2.warpAffine(gray, rot, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # The card's white: its ink is a small minority, so the median is the paper.
+    paper = np.uint8(np.median(card))
+    _paint_out_border_intrusions(card, paper)
+    # What is left at the cut is ink. A frame of blank paper keeps a big digit that reaches
+    # the cut from being taken for the edge of something by the photo path's border rules.
+    pad = max(4, int(0.15 * max(card.shape)))
+    return cv2.copyMakeBorder(card, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(paper))
+
+
+def _upright_geometry(corners: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Centre, width, height and rotation (degrees) that turn a tilted box upright.
+
+    Derived from the box's corners rather than minAreaRect's angle, whose range has changed
+    between OpenCV versions: the edge nearest to horizontal becomes the width.
+    """
+    cx, cy = corners.mean(axis=0)
+    edges = [corners[(i + 1) % 4] - corners[i] for i in range(2)]
+    lengths = [float(np.hypot(*e)) for e in edges]
+    angles = [float(np.degrees(np.arctan2(e[1], e[0]))) for e in edges]
+    # Fold each edge's direction into (-90, 90] and take the one closest to horizontal.
+    folded = [((a + 90.0) % 180.0) - 90.0 for a in angles]
+    i = int(np.argmin([abs(a) for a in folded]))
+    return float(cx), float(cy), lengths[i], lengths[1 - i], folded[i]
+
+
+def _paint_out_border_intrusions(card: np.ndarray, paper: np.uint8) -> None:
+    """Paint over mid-grey pieces that reach the cut: a thumb over the margin, the rim's shadow.
+
+    A big digit may reach the cut too, so pieces are told apart by their darkness: pen ink
+    keeps less than half of the paper's light, skin and shadows keep more.
+    """
+    import cv2
+
+    level = float(paper)
+    dark = (card < 0.8 * level).astype(np.uint8)
+    n, labels = cv2.connectedComponents(dark, connectivity=8)
+    if n <= 1:
+        return
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    touching = np.unique(edge[edge > 0])
+    if not touching.size:
+        return
+    flat = labels.ravel()
+    sums = np.bincount(flat, weights=card.ravel().astype(np.float64), minlength=n)
+    counts = np.maximum(np.bincount(flat, minlength=n), 1)
+    light = touching[sums[touching] / counts[touching] > 0.5 * level]
+    if light.size:
+        card[np.isin(labels, light)] = paper

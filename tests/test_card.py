@@ -1,0 +1,143 @@
+"""Finding the card (or page) in the camera's search region before looking for the digit."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from cnn_edge.edge_runtime.card import find_paper
+from cnn_edge.edge_runtime.preprocess import CAMERA, center_roi, preprocess
+
+from .conftest import MNIST
+
+
+def room(size: int = 300, seed: int = 0) -> np.ndarray:
+    """A dim, blurred, cluttered background like the room behind a card held to a webcam."""
+    rng = np.random.default_rng(seed)
+    img = np.full((size, size), rng.uniform(70, 110), np.float32)
+    for _ in range(6):  # furniture and objects: mid-grey shapes, some bright, some dark
+        centre = tuple(int(v) for v in rng.integers(size // 6, size * 5 // 6, 2))
+        axes = tuple(int(v) for v in rng.integers(size // 12, size // 4, 2))
+        cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, float(rng.uniform(40, 170)), -1)
+    cv2.line(img, (size // 15, size * 5 // 6), (size * 14 // 15, size // 8), 55, 9)
+    img += rng.normal(0, 6, img.shape).astype(np.float32)
+    return cv2.GaussianBlur(img, (0, 0), 3)
+
+
+def place_card(img: np.ndarray, card: np.ndarray, centre: tuple[int, int], angle: float) -> np.ndarray:
+    """Paste `card` (grey) rotated by `angle` degrees with its centre at `centre`."""
+    h, w = card.shape
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rot[:, 2] += (centre[0] - w / 2, centre[1] - h / 2)
+    size = img.shape[::-1]
+    warped = cv2.warpAffine(card.astype(np.float32), rot, size, flags=cv2.INTER_LINEAR)
+    mask = cv2.warpAffine(np.ones_like(card, np.float32), rot, size, flags=cv2.INTER_LINEAR)
+    return img * (1 - mask) + warped * mask
+
+
+def digit_card(digit: np.ndarray, card_size=(150, 110), digit_frac=0.65, paper=215.0) -> np.ndarray:
+    """A white card with an MNIST digit written on it in dark ink."""
+    h, w = card_size
+    card = np.full(card_size, paper, np.float32)
+    side = int(digit_frac * h)
+    glyph = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    y, x = (h - side) // 2, (w - side) // 2
+    card[y:y + side, x:x + side] *= 1.0 - 0.85 * np.clip(glyph, 0, 1)
+    return card
+
+
+def u8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    d = np.load(MNIST)
+    return d["x_test"][:20], d["y_test"][:20]
+
+
+def test_tilted_card_comes_out_upright():
+    card = np.full((150, 110), 220.0, np.float32)
+    card[30:120, 50:60] = 30.0  # a vertical bar: a "1"
+    scene = u8(place_card(room(), card, (150, 150), angle=14))
+    paper = find_paper(scene)
+    assert paper is not None
+    ink = paper < 110
+    cols, rows = np.flatnonzero(ink.any(axis=0)), np.flatnonzero(ink.any(axis=1))
+    # Upright again: the bar is tall and about its own width wide, not a slanted smear.
+    assert rows.size > 70 and cols.size <= 16
+
+
+def test_thumb_over_the_margin_is_painted_out_but_ink_at_the_cut_is_kept():
+    card = np.full((150, 110), 220.0, np.float32)
+    card[40:110, 50:60] = 30.0
+    scene = place_card(room(), card, (150, 150), angle=0)
+    cv2.ellipse(scene, (150, 232), (14, 30), 0, 0, 360, 150.0, -1)  # a thumb over the bottom edge
+    paper = find_paper(u8(scene))
+    assert paper is not None
+    # No mid-grey piece is left: only paper and ink.
+    assert not ((paper > 120) & (paper < 180)).sum() > 20
+    # A bold stroke that runs to the card's edge is ink and stays.
+    card2 = np.full((150, 110), 220.0, np.float32)
+    card2[4:146, 8:22] = 25.0
+    paper2 = find_paper(u8(place_card(room(seed=1), card2, (150, 150), angle=0)))
+    assert paper2 is not None and (paper2 < 80).sum() > 500
+
+
+def test_room_clutter_is_never_taken_for_a_card():
+    for seed in range(2, 12):
+        paper = find_paper(u8(room(seed=seed)))
+        # No card: either nothing, or (a plain wall filling the region) the region itself.
+        assert paper is None or paper.shape == (300, 300), seed
+    lamp = room(seed=3)
+    cv2.ellipse(lamp, (150, 120), (60, 40), 0, 0, 360, 235.0, -1)  # bright, but no card's corners
+    assert find_paper(u8(lamp)) is None
+
+
+def test_rendered_card_video_gives_no_digit_between_cards(tmp_path, digits):
+    """The photo renderer's card video: cards held in a cluttered room, and the bare room between."""
+    from cnn_edge import synthetic_photos as sp
+
+    images, labels = digits
+    path = tmp_path / "cards.avi"
+    truth = sp.make_card_video(path, sp.mnist_glyphs(images[:4], labels[:4]), frames_per_card=3,
+                               gap_frames=3, seed=5)
+    cap = cv2.VideoCapture(str(path))
+    seen = []
+    for _ in truth:
+        ok, frame = cap.read()
+        assert ok
+        x, y, s, _ = center_roi(frame, 0.6)
+        seen.append(preprocess(frame[y:y + s, x:x + s], CAMERA))
+    cap.release()
+    assert all(d is None for d, t in zip(seen, truth, strict=True) if t is None)
+    assert all(d is not None for d, t in zip(seen, truth, strict=True) if t is not None)
+
+
+def test_page_filling_the_view_is_used_as_it_is():
+    page = np.full((300, 300), 210, np.uint8)
+    page[100:200, 145:155] = 30
+    assert find_paper(page) is page
+    # A bare wall filling the region cannot be told from a dim page: it takes the photo path
+    # too, whose own rules then decide whether anything on it is a digit.
+    wall = np.full((300, 300), 100, np.uint8)
+    assert find_paper(wall) is wall
+
+
+def test_camera_path_matches_the_clean_digit(digits):
+    """Cards held in a cluttered room give nearly the same 28x28 as the clean MNIST digit."""
+    images, _ = digits
+    corrs = []
+    for i, digit in enumerate(images):
+        frame = room(480, seed=10 + i)
+        frame = np.pad(frame, ((0, 0), (80, 80)), mode="edge")  # 480x640
+        frame = place_card(frame, digit_card(digit), (320 + 6 * (i % 3), 240 - 5 * (i % 4)), angle=-8 + i)
+        x, y, s, _ = center_roi(frame, 0.6)
+        seen = preprocess(u8(frame[y:y + s, x:x + s]), CAMERA)
+        assert seen is not None, f"digit {i}: card not found"
+        clean = preprocess(255 - digit)  # the same digit as a perfect scan
+        corrs.append(np.corrcoef(seen.ravel().astype(float), clean.ravel().astype(float))[0, 1])
+    # A one-pixel shift of a thin stroke costs a lot of correlation: judge the set, bound the worst.
+    assert np.mean(corrs) > 0.9, np.round(corrs, 2)
+    assert min(corrs) > 0.6, np.round(corrs, 2)
