@@ -19,6 +19,9 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PY="${1:-${PYTHON:-python3}}"
+# A relative path (PYTHON=.venv-test/bin/python) must survive the `cd`s below; keep the venv's
+# symlink itself (resolving it would leave the venv).
+case "$PY" in */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;; esac
 CACHE="${CNN_EDGE_CACHE:-${HOME:-/tmp}/.cache/cnn-edge/pi-emulation}"
 CPUS="${CNN_EDGE_PI_CPUS:-cortex-a72 cortex-a76}"
 EVAL_LIMIT="${CNN_EDGE_PI_EVAL_LIMIT:-500}"

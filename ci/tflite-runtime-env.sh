@@ -11,8 +11,11 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+PY="${PYTHON:-$REPO/.venv-test/bin/python}"
+# A relative path (PYTHON=.venv-test/bin/python) must survive the `cd`s below; keep the venv's
+# symlink itself (resolving it would leave the venv).
+case "$PY" in */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;; esac
 cd "$REPO"
-PY="${PYTHON:-.venv-test/bin/python}"
 BASE_PY="${BASE_PYTHON:-python3.11}"
 VENV="${CNN_EDGE_TFLITE_VENV:-.venv-tflite-runtime}"
 TESTS=(tests/test_infer_files.py tests/test_camera.py tests/test_preprocess.py tests/test_no_tensorflow.py)
