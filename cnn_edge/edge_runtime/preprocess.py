@@ -166,7 +166,9 @@ def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool
     k = max(3, (min(h, w) // 6) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     bg = cv2.morphologyEx(half, cv2.MORPH_CLOSE, kernel)
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    # INTER_LINEAR_EXACT: plain INTER_LINEAR rounds differently on aarch64 (NEON) than on
+    # x86, which flipped camera labels under Pi emulation; the exact variant agrees bit for bit.
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
     bgf = np.maximum(bg.astype(np.float32), 8.0)
     dark = np.clip(1.0 - paper.astype(np.float32) / bgf, 0.0, 1.0)
     dark8 = (dark * 255.0).astype(np.uint8)
@@ -300,7 +302,7 @@ def _fit_and_center(digit: np.ndarray) -> np.ndarray | None:
     h, w = digit.shape
     s = BOX_SIZE / max(h, w)
     nw, nh = max(1, int(round(w * s))), max(1, int(round(h * s)))
-    interp = cv2.INTER_AREA if s < 1.0 else cv2.INTER_LINEAR
+    interp = cv2.INTER_AREA if s < 1.0 else cv2.INTER_LINEAR_EXACT  # exact: same on ARM and x86
     box = cv2.resize(digit, (nw, nh), interpolation=interp)
     m = cv2.moments(box, binaryImage=False)
     if m["m00"] <= 0:
