@@ -1,158 +1,532 @@
-"""Edge runtime benchmark: preprocessing time, runtime overhead over bare invoke(), camera FPS, accuracy.
+"""The edge runtime benchmark (issue 4): accuracy on the fixed photo set, preprocessing time,
+runtime overhead over a bare interpreter call, headless camera FPS.
 
-    python benchmarks/edge_runtime_bench.py MODEL_INT8.tflite [--n 600] [--out FILE.md]
+    python benchmarks/edge_runtime_bench.py MODEL_INT8.tflite --photos DIR [--reference F32.tflite]
+        [--out benchmarks/results/edge_runtime.md]
 
-Accuracy uses `cnn_edge.synthetic_photos` (MNIST-test photos, scikit-learn other-writer photos,
-blanks, a card video); no TensorFlow is imported.
+DIR is the fixed set written by `benchmarks/make_photo_sets.py DIR` (mnist/, sklearn/, blank/,
+cards.avi + cards.csv). Accuracy goes through the runtime's own code paths (`infer_files` for
+photos, `run_camera` for the video); the ceiling is the same glyphs fed clean, with no camera.
+Timings are taken in this one run, interleaved, 1 interpreter thread, medians over rounds.
+The results go between the markers below in --out; everything else in that file is kept.
+No TensorFlow is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import hashlib
+import importlib.util
+import os
 import platform
+import shlex
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.edge_runtime.camera import CameraConfig, center_roi, run_camera
+from cnn_edge import synthetic_photos as sp
+from cnn_edge.atomic import write_text
+from cnn_edge.edge_runtime.camera import CameraConfig, FrameResult, run_camera
 from cnn_edge.edge_runtime.classify import Classifier
-from cnn_edge.edge_runtime.interpreter import load_model
-from cnn_edge.edge_runtime.preprocess import preprocess
+from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
+from cnn_edge.edge_runtime.images import load_image
+from cnn_edge.edge_runtime.interpreter import TfliteModel, load_model
+from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, PreprocessConfig, center_roi, preprocess
+from cnn_edge.mnist import load_mnist
 
 REPO = Path(__file__).resolve().parent.parent
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+SETS = ("mnist", "sklearn")
+ROI = 0.6
+# Targets of issue 4.
+OTHER_WRITERS_TARGET = 0.975
+CARD_FRAMES_TARGET = 0.96
+PREPROCESS_MS_TARGET = 1.0
+OVERHEAD_TARGET = 0.10
+FPS_TARGET = 250.0  # "well over 200 FPS", taken as at least 250
 
 
-def machine() -> str:
-    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in lscpu if ln.startswith("Model name")), "?")
-    from importlib import metadata
-    vers = {d: metadata.version(d) for d in ("ai-edge-litert", "opencv-python-headless", "numpy")}
-    cores = len(__import__("os").sched_getaffinity(0))
-    return (f"{cpu}, {cores} cores (shared), Python {platform.python_version()}, "
-            + ", ".join(f"{k} {v}" for k, v in vers.items()))
+# --------------------------------------------------------------------------- the fixed set
 
 
-def bench_preprocess(frames: list[np.ndarray], reps: int = 5) -> tuple[float, float]:
-    ts = []
-    for _ in range(reps):
-        for f in frames:
-            x, y, s, _ = center_roi(f, 0.6)
-            roi = f[y:y + s, x:x + s]
-            t = time.perf_counter()
-            preprocess(roi)
-            ts.append(time.perf_counter() - t)
-    return float(np.median(ts) * 1e3), float(np.percentile(ts, 90) * 1e3)
+def _photo_sets_module():
+    """benchmarks/make_photo_sets.py, for the seeds and sizes the fixed set was made with."""
+    path = REPO / "benchmarks" / "make_photo_sets.py"
+    spec = importlib.util.spec_from_file_location("make_photo_sets", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def bench_overhead(model_path: str, digits: np.ndarray, rounds: int = 20) -> tuple[float, float, float]:
-    """Median per-image time: bare set/invoke/get vs Classifier.classify_digit, interleaved."""
-    clf = Classifier(load_model(model_path, threads=1))
-    m = clf.model
-    interp, i_in, i_out = m.interpreter, m.input_detail["index"], m.output_detail["index"]
-    prepared = [m.prepare_input(d[None]) for d in digits]
-    bare, ours = [], []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        for x in prepared:
-            interp.set_tensor(i_in, x)
-            interp.invoke()
-            interp.get_tensor(i_out)
-        bare.append((time.perf_counter() - t) / len(prepared))
-        t = time.perf_counter()
-        for d in digits:
-            clf.classify_digit(d)
-        ours.append((time.perf_counter() - t) / len(digits))
-    b, o = float(np.median(bare)) * 1e6, float(np.median(ours)) * 1e6
-    return b, o, (o - b) / b * 100
+def check_photo_set(photos: Path) -> None:
+    """Exit with one line naming the command that builds the set if any part of it is missing."""
+    needed = [photos / s / sp.LABELS_FILE for s in (*SETS, "blank")]
+    needed += [photos / "cards.avi", photos / "cards.csv"]
+    missing = [str(p) for p in needed if not p.is_file()]
+    if missing:
+        sys.exit(f"{photos} does not hold the benchmark photo set (missing {missing[0]}); "
+                 f"run `python benchmarks/make_photo_sets.py {photos}` first")
 
 
-def accuracy(model_path: str, n: int, tmp: Path) -> dict[str, str]:
-    from cnn_edge import synthetic_photos as sp
+def read_video_labels(photos: Path) -> list[tuple[int | None, str]]:
+    """cards.csv -> per frame (label or None when no card is in view, source)."""
+    with open(photos / "cards.csv", newline="", encoding="utf-8") as fh:
+        return [(int(r["label"]) if r["label"] else None, r["source"]) for r in csv.DictReader(fh)]
 
-    clf = Classifier(load_model(model_path, threads=1))
-    d = np.load(REPO / "data" / "mnist.npz")
-    out: dict[str, str] = {}
-    for name, gs, seed in (("MNIST-test photos", sp.mnist_glyphs(d["x_test"], d["y_test"]), 1),
-                           ("sklearn other-writer photos", sp.sklearn_glyphs(), 2)):
-        rng = np.random.default_rng(seed)
-        idx = rng.choice(len(gs), size=min(n, len(gs)), replace=False)
-        ok = nulls = 0
-        for i in idx:
-            p = clf.classify(sp.render_photo(gs.masks[i], rng))
-            ok += p.label == gs.labels[i]
-            nulls += p.label is None
-        out[name] = f"{ok / len(idx):.2%} ({ok}/{len(idx)}; {nulls} said no digit)"
-    rng = np.random.default_rng(3)
-    kinds: Counter[str] = Counter()
-    nn = 0
-    for j in range(n):
-        kind = sp.BLANK_KINDS[j % 4]
-        if clf.classify(sp.render_blank(rng, kind)).label is None:
-            nn += 1
-        else:
-            kinds[kind] += 1
-    out["blanks -> null"] = f"{nn / n:.2%} ({nn}/{n}; false digits by kind: {dict(kinds) or 'none'})"
-    gs = sp.sklearn_glyphs()
-    idx = np.random.default_rng(4).choice(len(gs), size=max(1, n // 15), replace=False)
-    video = tmp / "cards.avi"
-    labels = sp.make_card_video(video, gs.take(idx), frames_per_card=15, seed=5)
-    seen = []
-    summary = run_camera(CameraConfig(model=Path(model_path), source=str(video), display=False, threads=1),
-                         on_frame=seen.append)
-    right = sum(r.raw_label == lab for r, lab in zip(seen, labels, strict=True) if lab is not None)
-    total = sum(lab is not None for lab in labels)
-    out["card video frames (sklearn glyphs)"] = f"{right / total:.2%} ({right}/{total})"
-    out["_fps"] = f"{summary.mean_fps:.0f} FPS over {summary.frames} frames ({summary.text()})"
+
+# --------------------------------------------------------------------------- accuracy
+
+
+@dataclass
+class SetScore:
+    """Right answers and 'no digit' answers on one labelled set."""
+
+    n: int = 0
+    right: int = 0
+    nulls: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.right / self.n if self.n else float("nan")
+
+    def text(self) -> str:
+        return f"{self.rate:.2%} ({self.right}/{self.n})"
+
+
+def photo_accuracy(model: Path, photos: Path) -> dict[str, SetScore]:
+    """Every photo of mnist/, sklearn/ and blank/ through `infer_files`, as `cnn-edge infer` does.
+
+    For blank/ `right` counts 'no digit' answers.
+    """
+    scores: dict[str, SetScore] = {}
+    for name in (*SETS, "blank"):
+        items = sp.read_labels(photos / name)
+        result = infer_files(InferFilesConfig(model=model, paths=[str(i.path) for i in items], threads=1))
+        score = SetScore()
+        for item, rec in zip(items, result.records, strict=True):
+            if rec.prediction is None:
+                raise SystemExit(f"{rec.source}: {rec.error}")
+            label = rec.prediction.label
+            score.n += 1
+            score.nulls += label is None
+            score.right += label == item.label
+        scores[name] = score
+    return scores
+
+
+@dataclass
+class VideoRun:
+    """One headless `run_camera` pass over cards.avi, scored against cards.csv."""
+
+    fps: float
+    cards: dict[str, SetScore] = field(default_factory=dict)  # "all", "mnist", "sklearn"
+    room: SetScore = field(default_factory=SetScore)  # right = answered null
+    pre_p50_ms: float = 0.0
+    labels: list[int | None] = field(default_factory=list)
+    misses: Counter[str] = field(default_factory=Counter)  # "card 4 (sklearn) read 6" -> frames
+
+
+def video_run(model: Path, photos: Path, truth: list[tuple[int | None, str]]) -> VideoRun:
+    """Run the camera loop over the video (display off, 1 thread) and score every frame."""
+    seen: list[FrameResult] = []
+    cfg = CameraConfig(model=model, source=str(photos / "cards.avi"), display=False, threads=1)
+    summary = run_camera(cfg, on_frame=seen.append)
+    if len(seen) != len(truth):
+        raise SystemExit(f"the camera read {len(seen)} frames, cards.csv has {len(truth)}")
+    run = VideoRun(fps=summary.mean_fps, pre_p50_ms=summary.preprocess_ms["p50"],
+                   labels=[r.raw_label for r in seen])
+    run.cards = {k: SetScore() for k in ("all", *SETS)}
+    for res, (label, source) in zip(seen, truth, strict=True):
+        if label is None:
+            run.room.n += 1
+            run.room.right += res.raw_label is None
+            continue
+        for key in ("all", source):
+            run.cards[key].n += 1
+            run.cards[key].right += res.raw_label == label
+            run.cards[key].nulls += res.raw_label is None
+        if res.raw_label != label:
+            run.misses[f"{source} {label} read as {res.raw_label}"] += 1
+    return run
+
+
+def _clean_sklearn_digit(mask: np.ndarray) -> np.ndarray | None:
+    """A sklearn glyph as a perfect scan (dark ink on white, margin around it) cut by `preprocess`."""
+    pad = max(mask.shape) // 2
+    return preprocess(255 - np.pad(mask, pad), DEFAULT)
+
+
+def ceilings(model: TfliteModel, photos: Path, truth: list[tuple[int | None, str]]) -> dict[str, SetScore]:
+    """The model on the same glyphs fed clean (no camera): the best any photo path can do.
+
+    mnist: the MNIST test images behind the 1,000 photos, as they are; sklearn: the glyphs behind
+    the sklearn photos, cut MNIST-style; cards: each card frame scored by its glyph's clean answer.
+    """
+    mps = _photo_sets_module()
+    mnist = load_mnist(allow_download=False)
+    sk = sp.sklearn_glyphs()
+    # make_photo_set draws its glyph order first from a fresh generator: the same order here.
+    m_idx = np.random.default_rng(mps.SEED + 1).permutation(len(mnist.y_test))[:mps.N_MNIST]
+    s_idx = np.random.default_rng(mps.SEED).permutation(len(sk))[:mps.N_SKLEARN]
+    _check_same_labels(photos / "mnist", mnist.y_test[m_idx])
+    _check_same_labels(photos / "sklearn", sk.labels[s_idx])
+    sk_digits = [_clean_sklearn_digit(sk.masks[i]) for i in s_idx]
+    out = {"mnist": _score_digits(model, mnist.x_test[m_idx], mnist.y_test[m_idx]),
+           "sklearn": _score_digits(model, sk_digits, sk.labels[s_idx])}
+    # The video's 20 cards: one per class by a sklearn writer, then one per class from MNIST test.
+    card_digits = [_clean_sklearn_digit(sk.masks[i]) for i in mps._one_per_class(sk.labels, mps.SEED + 3)]
+    card_digits += list(mnist.x_test[mps._one_per_class(mnist.y_test, mps.SEED + 4)])
+    card_labels = np.tile(np.arange(10), 2)
+    card_pred = _predict(model, card_digits)
+    per_card = mps.FRAMES_PER_CARD + mps.GAP_FRAMES
+    cards = {k: SetScore() for k in ("all", *SETS)}
+    for frame, (label, source) in enumerate(truth):
+        if label is None:
+            continue
+        ok = card_pred[frame // per_card] == card_labels[frame // per_card] == label
+        for key in ("all", source):
+            cards[key].n += 1
+            cards[key].right += bool(ok)
+    out.update({f"cards {k}": v for k, v in cards.items()})
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("--n", type=int, default=600)
-    ap.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "edge_runtime.md"))
-    a = ap.parse_args()
-    from cnn_edge import synthetic_photos as sp
+def _check_same_labels(folder: Path, labels: np.ndarray) -> None:
+    written = [i.label for i in sp.read_labels(folder)]
+    if written != [int(v) for v in labels]:
+        raise SystemExit(f"{folder}: labels differ from the glyphs the ceiling expects "
+                         "(make_photo_sets.py seeds changed? rebuild the set)")
 
-    rng = np.random.default_rng(0)
-    gs = sp.mnist_glyphs(np.load(REPO / "data" / "mnist.npz")["x_test"][:50], np.zeros(50, int))
-    frames = []
-    for g in gs.masks:
-        img = sp.render_photo(g, rng, frame_size=(640, 480), grey=False)
-        frames.append(img)
-    pre_med, pre_p90 = bench_preprocess(frames)
-    digits = np.stack([preprocess(f) if preprocess(f) is not None else np.zeros((28, 28), np.uint8)
-                       for f in frames[:32]])
-    bare_us, ours_us, over = bench_overhead(a.model, digits)
-    with tempfile.TemporaryDirectory() as tmp:
-        acc = accuracy(a.model, a.n, Path(tmp))
-    fps = acc.pop("_fps")
+
+def _predict(model: TfliteModel, digits: list[np.ndarray | None] | np.ndarray) -> np.ndarray:
+    """Predicted label per 28x28 input; -1 where preprocessing found no digit."""
+    ok = [d is not None for d in digits]
+    pred = np.full(len(digits), -1)
+    if any(ok):
+        pred[np.flatnonzero(ok)] = model.predict(np.stack([d for d in digits if d is not None]))
+    return pred
+
+
+def _score_digits(model: TfliteModel, digits, labels: np.ndarray) -> SetScore:
+    pred = _predict(model, digits)
+    return SetScore(n=len(labels), right=int((pred == labels).sum()), nulls=int((pred == -1).sum()))
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def video_regions(photos: Path, step: int = 4) -> list[np.ndarray]:
+    """Every `step`-th frame's centred region (ROI of the shorter side), as the camera loop cuts it."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(photos / "cards.avi"))
+    regions, i = [], 0
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        if i % step == 0:
+            x, y, s, _ = center_roi(frame, ROI)
+            regions.append(frame[y:y + s, x:x + s].copy())
+        i += 1
+    cap.release()
+    return regions
+
+
+def photos_640x480(photos: Path, limit: int = 200) -> list[np.ndarray]:
+    """Up to `limit` photos of the fixed set that are 640x480, decoded as `infer_files` does."""
+    out = []
+    for name in SETS:
+        for item in sp.read_labels(photos / name):
+            img = load_image(item.path)
+            if img.shape[:2] == (480, 640):
+                out.append(img)
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def _time_each(images: list[np.ndarray], cfg: PreprocessConfig) -> np.ndarray:
+    ts = np.empty(len(images))
+    for i, img in enumerate(images):
+        t = time.perf_counter()
+        preprocess(img, cfg)
+        ts[i] = time.perf_counter() - t
+    return ts * 1e3
+
+
+def bench_preprocess(regions: list[np.ndarray], frames: list[np.ndarray],
+                     rounds: int = 5) -> dict[str, tuple[float, float, int]]:
+    """(median ms, p90 ms, images) per job: per round, then the median over rounds; interleaved.
+
+    Jobs: the camera path (`CAMERA`, with the card search) on the video's regions, the same
+    regions without the card search (what the search costs), and the photo path (`DEFAULT`)
+    on 640x480 photos.
+    """
+    jobs = {"camera": (regions, CAMERA), "region_no_card": (regions, DEFAULT), "photo": (frames, DEFAULT)}
+    per_round: dict[str, list[tuple[float, float]]] = {k: [] for k in jobs}
+    names = list(jobs)
+    for r in range(rounds):
+        for key in names[r % 3:] + names[:r % 3]:  # rotate the order: no job always runs first
+            images, cfg = jobs[key]
+            ts = _time_each(images, cfg)
+            per_round[key].append((float(np.median(ts)), float(np.percentile(ts, 90))))
+    return {k: (float(np.median([m for m, _ in v])), float(np.median([p for _, p in v])), len(jobs[k][0]))
+            for k, v in per_round.items()}
+
+
+def bench_overhead(model_path: Path, digits: list[np.ndarray], rounds: int = 40) -> dict[str, float]:
+    """Per-image us of bare set/invoke/get, `invoke_one` and `classify_digit`, interleaved per round.
+
+    Overheads are the median over rounds of each round's ratio to the bare call (robust to load
+    that changes between rounds).
+    """
+    clf = Classifier(load_model(model_path, threads=1))
+    m = clf.model
+    interp, i_in, i_out = m.interpreter, m.input_detail["index"], m.output_detail["index"]
+    tensors = [m.prepare_one(d) for d in digits]
+
+    def bare() -> None:
+        for x in tensors:
+            interp.set_tensor(i_in, x)
+            interp.invoke()
+            interp.get_tensor(i_out)
+
+    def invoke_one() -> None:
+        for x in tensors:
+            m.invoke_one(x)
+
+    def classify() -> None:
+        for d in digits:
+            clf.classify_digit(d)
+
+    paths: dict[str, Callable[[], None]] = {
+        "bare": bare, "invoke_one": invoke_one, "classify_digit": classify}
+    times: dict[str, list[float]] = {k: [] for k in paths}
+    names = list(paths)
+    for r in range(rounds):
+        for k in names[r % 3:] + names[:r % 3]:  # rotate the order: no path always runs first
+            t = time.perf_counter()
+            paths[k]()
+            times[k].append((time.perf_counter() - t) / len(digits) * 1e6)
+    bare_t = np.array(times["bare"])
+    out = {f"{k}_us": float(np.median(v)) for k, v in times.items()}
+    for k in ("invoke_one", "classify_digit"):
+        out[f"{k}_over"] = float(np.median(np.array(times[k]) / bare_t - 1))
+    return out
+
+
+def card_digits(regions: list[np.ndarray], n: int = 64) -> list[np.ndarray]:
+    """Real model inputs: the 28x28 digits the camera path cuts from the video's regions."""
+    digits = [d for d in (preprocess(r, CAMERA) for r in regions) if d is not None]
+    return digits[:n]
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> str:
+    """CPU model, cores, and the versions that matter for these figures."""
+    from importlib import metadata
+
+    import cv2
+
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in lscpu if ln.startswith("Model name")), "?")
+    try:
+        litert = metadata.version("ai-edge-litert")
+    except metadata.PackageNotFoundError:
+        litert = "not installed"
+    return (f"{cpu}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable, shared with other "
+            f"jobs), Python {platform.python_version()}, numpy {np.__version__}, OpenCV {cv2.__version__}, "
+            f"ai-edge-litert {litert}")
+
+
+def code_version() -> str:
+    """The commit the runtime code came from, and whether cnn_edge/ differs from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short=10", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "cnn_edge")
+    return f"{commit}" + (" with uncommitted changes in cnn_edge/" if dirty else "")
+
+
+def sha12(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def verdict(ok: bool) -> str:
+    return "**MET**" if ok else "**NOT MET**"
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values))
+
+
+def render(ctx: dict) -> str:
+    """The generated block (between the markers): header facts and the tables."""
+    acc, ref, ceil = ctx["acc"], ctx["ref_acc"], ctx["ceil"]
+    v8, vf = ctx["video"], ctx["ref_video"]
+    pre, ov, ref_path = ctx["pre"], ctx["overhead"], ctx["reference"]
+    pre_target = f"< {PREPROCESS_MS_TARGET:g} ms median"
+    fps = [r.fps for r in v8]
+    v = v8[0]
+
+    def pct(s: SetScore | None) -> str:
+        return "—" if s is None else f"{s.rate:.2%}"
+
     lines = [
-        "# Edge runtime benchmark",
+        START,
+        "<!-- generated by benchmarks/edge_runtime_bench.py; edit the text outside these markers -->",
         "",
-        f"Machine: {machine()}. Model: `{a.model}` (int8 I/O), 1 interpreter thread.",
-        f"Command: `python benchmarks/edge_runtime_bench.py {a.model} --n {a.n}`",
+        f"- Date: {ctx['date']}",
+        f"- Machine: {ctx['machine']}",
+        f"- Command: `{ctx['command']}` (code at commit {ctx['code']})",
+        f"- Model: `{ctx['model']}` (sha256 {sha12(ctx['model'])}…, int8 I/O); reference "
+        + (f"`{ref_path}` (sha256 {sha12(ref_path)}…, float32)" if ref_path else "none"),
+        f"- Photo set: `{ctx['photos']}` (`benchmarks/make_photo_sets.py`); camera region = centred "
+        f"{ROI} of the frame height; 1 interpreter thread everywhere.",
         "",
-        "| measure | result | target |",
-        "|---|---|---|",
-        f"| preprocessing, centred region (0.6 x height) of a 640x480 frame | median {pre_med:.3f} ms, "
-        f"p90 {pre_p90:.3f} ms | < 1 ms median |",
-        f"| bare `set_tensor+invoke+get_tensor` per 28x28 image | {bare_us:.1f} us | |",
-        f"| runtime `classify_digit` (quantize, invoke, dequantize, softmax, top-3) | {ours_us:.1f} us "
-        f"(overhead {over:+.1f}%) | <= 10% |",
-        f"| headless camera over an MJPG 640x480 video file | {fps} | well over 200 FPS |",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+        f"| sklearn photos (other writers), int8 | {acc['sklearn'].text()}, "
+        f"{acc['sklearn'].nulls} said no digit | >= {OTHER_WRITERS_TARGET:.1%} "
+        f"| {verdict(acc['sklearn'].rate >= OTHER_WRITERS_TARGET)} |",
+        f"| card video, card frames right, int8 | {v.cards['all'].text()} "
+        f"(mnist cards {pct(v.cards['mnist'])}, sklearn cards {pct(v.cards['sklearn'])}) "
+        f"| >= {CARD_FRAMES_TARGET:.0%} | {verdict(v.cards['all'].rate >= CARD_FRAMES_TARGET)} |",
+        f"| blank photos -> no digit, int8 | {acc['blank'].text()} | all "
+        f"| {verdict(acc['blank'].rate == 1)} |",
+        f"| card video, bare-room frames -> no digit, int8 | {v.room.text()} | all "
+        f"| {verdict(v.room.rate == 1)} |",
+        f"| preprocessing, camera region (`CAMERA`, {pre['camera'][2]} regions of the video) "
+        f"| median {pre['camera'][0]:.3f} ms, p90 {pre['camera'][1]:.3f} ms | {pre_target} "
+        f"| {verdict(pre['camera'][0] < PREPROCESS_MS_TARGET)} |",
+        f"| (same regions without the card search, `DEFAULT`) | median {pre['region_no_card'][0]:.3f} ms, "
+        f"p90 {pre['region_no_card'][1]:.3f} ms | for reference | |",
+        f"| preprocessing, photo path (`DEFAULT`, {pre['photo'][2]} 640x480 photos) "
+        f"| median {pre['photo'][0]:.3f} ms, p90 {pre['photo'][1]:.3f} ms | {pre_target} "
+        f"| {verdict(pre['photo'][0] < PREPROCESS_MS_TARGET)} |",
     ]
-    for k, v in acc.items():
-        lines.append(f"| accuracy: {k} | {v} | |")
-    text = "\n".join(lines) + "\n"
-    Path(a.out).write_text(text)
-    sys.stdout.write(text)
+    for kind, o in ov.items():
+        for path, what in (("invoke_one", "`TfliteModel.invoke_one`"),
+                           ("classify_digit", "`Classifier.classify_digit` (quantize … result)")):
+            lines.append(
+                f"| overhead over bare set+invoke+get, {kind}: {what} | {o[path + '_us']:.1f} us vs "
+                f"{o['bare_us']:.1f} us bare: {o[path + '_over']:+.1%} | <= {OVERHEAD_TARGET:.0%} "
+                f"| {verdict(o[path + '_over'] <= OVERHEAD_TARGET)} |")
+    lines += [
+        f"| headless camera over cards.avi ({ctx['frames']} frames, 640x480 MJPG), int8 "
+        f"| median {_median(fps):.0f} FPS of {len(fps)} runs ({min(fps):.0f}-{max(fps):.0f}) "
+        f"| well over 200 (>= {FPS_TARGET:.0f}) | {verdict(_median(fps) >= FPS_TARGET)} |",
+        "",
+        "Accuracy next to its ceiling: the same glyphs fed clean, no camera (MNIST test images as "
+        "they are; sklearn glyphs as a perfect scan cut by `preprocess`). For the video each card "
+        "frame is scored by its card's clean answer: with 10 cards per source that is a coarse, "
+        "per-glyph reference, and a borderline glyph can tip either way once photographed. "
+        "'no digit' answers count as wrong.",
+        "",
+        "| set | int8 | float32 | int8 'no digit' | clean glyphs, int8 (ceiling) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in SETS:
+        lines.append(f"| {name} photos (n={acc[name].n}) | {pct(acc[name])} | {pct(ref and ref[name])} "
+                     f"| {acc[name].nulls} | {pct(ceil[name])} |")
+    lines.append(f"| blank photos -> no digit (n={acc['blank'].n}) | {pct(acc['blank'])} "
+                 f"| {pct(ref and ref['blank'])} | | 100% |")
+    for key in ("all", *SETS):
+        label = "all cards" if key == "all" else f"{key} cards"
+        lines.append(f"| card video, {label} (n={v.cards[key].n} frames) | {pct(v.cards[key])} "
+                     f"| {pct(vf and vf.cards[key])} | {v.cards[key].nulls} | {pct(ceil['cards ' + key])} |")
+    lines.append(f"| card video, bare-room frames -> no digit (n={v.room.n}) | {pct(v.room)} "
+                 f"| {pct(vf and vf.room)} | | 100% |")
+    same = all(r.labels == v.labels for r in v8)
+    misses = ", ".join(f"{k}: {n}" for k, n in v.misses.most_common()) or "none"
+    lines += [
+        "",
+        f"Card-frame misses (int8, card source, true label, answer: frames): {misses}.",
+        "",
+        f"Camera runs: {len(v8)} int8 passes, answers identical in every pass: {'yes' if same else 'NO'}; "
+        f"the loop's own preprocess p50 {_median([r.pre_p50_ms for r in v8]):.3f} ms. "
+        f"Timings: preprocessing {ctx['pre_rounds']} rounds, overhead {ctx['ov_rounds']} rounds of "
+        f"{ctx['n_digits']} camera-cut digits, order rotated each round; overhead = median of "
+        "per-round ratios.",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_results(out: Path, block: str) -> None:
+    """Replace the marked block in `out` (atomically), keeping the hand-written text around it."""
+    old = out.read_text(encoding="utf-8") if out.is_file() else ""
+    if START in old and END in old:
+        head, rest = old.split(START, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = ("# Edge runtime benchmark (issue 4)\n\n" + block
+                + "\n\n## What the figures mean\n\n(hand-written; not touched by the script)\n")
+    write_text(out, text)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", type=Path, help="the int8 .tflite model")
+    ap.add_argument("--photos", type=Path, required=True, help="folder written by make_photo_sets.py")
+    ap.add_argument("--reference", type=Path, default=None,
+                    help="float32 model for comparison (default: model_float32.tflite beside MODEL)")
+    ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "edge_runtime.md")
+    ap.add_argument("--camera-runs", type=int, default=3, help="int8 passes over the video (FPS median)")
+    a = ap.parse_args(argv)
+    check_photo_set(a.photos)
+    code = code_version()  # at the start: the code this process imported
+    ref = a.reference or (a.model.parent / "model_float32.tflite")
+    ref = ref if ref.is_file() else None
+    truth = read_video_labels(a.photos)
+
+    def say(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    say("photos through infer_files")
+    acc = photo_accuracy(a.model, a.photos)
+    ref_acc = photo_accuracy(ref, a.photos) if ref else None
+    say("camera runs over the video")
+    video = [video_run(a.model, a.photos, truth) for _ in range(a.camera_runs)]
+    ref_video = video_run(ref, a.photos, truth) if ref else None
+    say("clean-glyph ceilings")
+    ceil = ceilings(load_model(a.model, threads=1), a.photos, truth)
+    say("preprocessing time")
+    regions = video_regions(a.photos)
+    pre_rounds, ov_rounds = 5, 40
+    pre = bench_preprocess(regions, photos_640x480(a.photos), rounds=pre_rounds)
+    say("runtime overhead")
+    digits = card_digits(regions)
+    overhead = {"int8": bench_overhead(a.model, digits, ov_rounds)}
+    if ref:
+        overhead["float32"] = bench_overhead(ref, digits, ov_rounds)
+    ctx = dict(acc=acc, ref_acc=ref_acc, ceil=ceil, video=video, ref_video=ref_video, pre=pre,
+               overhead=overhead, model=a.model, code=code, reference=ref, photos=a.photos, frames=len(truth),
+               pre_rounds=pre_rounds, ov_rounds=ov_rounds, n_digits=len(digits), machine=machine(),
+               date=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               command="python " + shlex.join([os.path.relpath(sys.argv[0], REPO), *sys.argv[1:]]))
+    block = render(ctx)
+    write_results(a.out, block)
+    print(block)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
