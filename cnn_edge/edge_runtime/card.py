@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnn_edge.edge_runtime.preprocess import percentiles_u8
+
 # Search resolution: a card is found from its outline, which needs no detail.
 WORK_SIZE = 128
 
@@ -54,7 +56,7 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
     # (a lamp, a white wall) that touch it at Otsu's level: try stricter levels towards the
     # brightest pixels until a card-shaped blob stands alone.
     otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    (top,) = np.percentile(small, [99.0])
+    (top,) = percentiles_u8(small, (99.0,))
     for level in np.linspace(otsu, max(otsu, top - 12.0), 4):
         found = _paper_at_level(gray, small, scale, float(level), cfg)
         if found is not None:
@@ -66,8 +68,9 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
 _NO_CARD = np.zeros((0, 0), np.uint8)
 
 
-def _paper_at_level(gray: np.ndarray, small: np.ndarray, scale: float, level: float,
-                    cfg: CardConfig) -> np.ndarray | None:
+def _paper_at_level(
+    gray: np.ndarray, small: np.ndarray, scale: float, level: float, cfg: CardConfig
+) -> np.ndarray | None:
     """The paper seen at one brightness threshold, or None to try a stricter one."""
     import cv2
 
@@ -110,16 +113,27 @@ def _card_shape(blob: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, f
     cv2.drawContours(filled, [blob], -1, 255, thickness=cv2.FILLED)
     (_, _), (rw, rh), _ = cv2.minAreaRect(blob)
     k = max(3, int(0.4 * min(rw, rh)) | 1)
-    outlines = []
-    for kernel in (cv2.MORPH_RECT, cv2.MORPH_ELLIPSE):
-        opened = cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(kernel, (k, k)))
-        contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        if not contours:
-            return None
-        outlines.append(max(contours, key=cv2.contourArea))
-    square, round_ = outlines
+    square = _largest_outline(
+        cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    )
+    # A round kernel costs its area per pixel (a square one is separable): judge the shape at
+    # half resolution, where it costs a sixteenth and the decision needs no more detail.
+    half = cv2.resize(filled, (shape[1] // 2, shape[0] // 2), interpolation=cv2.INTER_NEAREST)
+    kh = max(3, (k // 2) | 1)
+    round_ = _largest_outline(
+        cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kh, kh)))
+    )
+    if square is None or round_ is None:
+        return None
     (_, _), (bw, bh), _ = cv2.minAreaRect(round_)
     return square, cv2.contourArea(round_) / max(bw * bh, 1e-9)
+
+
+def _largest_outline(mask: np.ndarray) -> np.ndarray | None:
+    import cv2
+
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return max(contours, key=cv2.contourArea) if contours else None
 
 
 def _cut_upright(gray: np.ndarray, scale: float, rect: tuple, cfg: CardConfig) -> np.ndarray | None:
@@ -140,7 +154,8 @@ def _cut_upright(gray: np.ndarray, scale: float, rect: tuple, cfg: CardConfig) -
     rot[:, 2] += (out_w / 2 - cx, out_h / 2 - cy)
     card = cv2.warpAffine(gray, rot, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     # The card's white: its ink is a small minority, so the median is the paper.
-    paper = np.uint8(np.median(card))
+    (median,) = percentiles_u8(card, (50.0,))
+    paper = np.uint8(median)
     _paint_out_border_intrusions(card, paper)
     # What is left at the cut is ink. A frame of blank paper keeps a big digit that reaches
     # the cut from being taken for the edge of something by the photo path's border rules.

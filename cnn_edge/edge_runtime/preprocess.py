@@ -63,9 +63,11 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
         gray = find_paper(gray)
         if gray is None:
             return None  # no card or page in view: the room itself holds no digit
-    if _is_light_on_dark(_resize_max(gray, config.work_size)[0]):
+    shrunk = _resize_max(gray, config.work_size)
+    if _is_light_on_dark(shrunk[0]):
         gray = cv2.bitwise_not(gray)
-    return _preprocess_gray(gray, config, allow_refine=True)
+        shrunk = (cv2.bitwise_not(shrunk[0]), shrunk[1])
+    return _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
 
 
 def center_roi(frame: np.ndarray, fraction: float) -> tuple[int, int, int, int]:
@@ -121,8 +123,8 @@ def _resize_max(gray: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_AREA), scale
 
 
-def _percentiles_u8(gray: np.ndarray, ps: tuple[float, ...]) -> list[int]:
-    # A 256-bin histogram is ~10x faster than np.percentile on a camera region.
+def percentiles_u8(gray: np.ndarray, ps: tuple[float, ...]) -> list[int]:
+    """Percentiles of a uint8 image (a 256-bin histogram: ~10x faster than np.percentile here)."""
     hist = np.bincount(gray.ravel(), minlength=256).cumsum()
     total = hist[-1]
     return [int(np.searchsorted(hist, total * p / 100.0)) for p in ps]
@@ -139,17 +141,23 @@ def _is_light_on_dark(small: np.ndarray) -> bool:
     alone is the desk around a card held to the camera.
     """
     h, w = small.shape
-    p_lo, p_hi = _percentiles_u8(small, (0.5, 99.5))
-    (centre,) = _percentiles_u8(small[h // 4:h - h // 4, w // 4:w - w // 4], (50,))
+    p_lo, p_hi = percentiles_u8(small, (0.5, 99.5))
+    (centre,) = percentiles_u8(small[h // 4:h - h // 4, w // 4:w - w // 4], (50,))
     ring = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
-    (border,) = _percentiles_u8(ring, (50,))
+    (border,) = percentiles_u8(ring, (50,))
     return all(p_hi - level > 2 * (level - p_lo) + 10 for level in (centre, border))
 
 
-def _preprocess_gray(gray: np.ndarray, cfg: PreprocessConfig, allow_refine: bool) -> np.ndarray | None:
+def _preprocess_gray(
+    gray: np.ndarray,
+    cfg: PreprocessConfig,
+    allow_refine: bool,
+    shrunk: tuple[np.ndarray, float] | None = None,
+) -> np.ndarray | None:
+    """Dark ink on light paper -> 28x28; `shrunk` is `_resize_max(gray)` when the caller has it."""
     import cv2
 
-    small, scale = _resize_max(gray, cfg.work_size)
+    small, scale = shrunk if shrunk is not None else _resize_max(gray, cfg.work_size)
     h, w = small.shape
 
     # 1. Polarity was settled once, on the whole view (see `_is_light_on_dark`): the image is
@@ -250,9 +258,11 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, depth: np.ndarray, cfg: 
     # Pen strokes are well above the threshold; the desk beside a card, paper texture and noise
     # in a dark corner barely cross it. Judge each piece by its own mean darkness (relative and
     # in grey levels), or such a piece may be taken for the digit and the real digit rejected.
-    flat = labels.ravel()
-    mean_dark = np.bincount(flat, weights=dark.ravel(), minlength=n)[1:] / np.maximum(areas, 1)
-    mean_depth = np.bincount(flat, weights=depth.ravel(), minlength=n)[1:] / np.maximum(areas, 1)
+    # Only ink pixels carry a label: summing over them alone is ~10x less work than the image.
+    ink = binary.astype(bool)
+    flat = labels[ink]
+    mean_dark = np.bincount(flat, weights=dark[ink], minlength=n)[1:] / np.maximum(areas, 1)
+    mean_depth = np.bincount(flat, weights=depth[ink], minlength=n)[1:] / np.maximum(areas, 1)
     ok &= (mean_dark >= cfg.min_contrast) & (mean_depth >= MIN_INK_LEVELS)
     if not ok.any():
         return None
