@@ -69,7 +69,10 @@ def train(
     hidden_units: Annotated[
         int, typer.Option(help="Units of the CNN's dense layer (the seed's variants: 128, 1024)")
     ] = 128,
-    epochs: Annotated[int, typer.Option(help="Passes over the training images")] = 10,
+    epochs: Annotated[
+        int | None,
+        typer.Option(help="Passes over the training images [default: 10; 20 with --augment]"),
+    ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 128,
     learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
     lr_schedule: Annotated[str, typer.Option(help="cosine (decay to 0 over the run) or constant")] = "cosine",
@@ -92,10 +95,25 @@ def train(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="One line per epoch instead of a progress bar")
     ] = False,
+    augment: Annotated[
+        bool,
+        typer.Option(
+            "--augment",
+            help="Make the training images look like the camera's digits (rotation, slant, stroke "
+            "width, blur, noise, contrast, border clutter), on the fly; the model is unchanged",
+        ),
+    ] = False,
+    augment_preset: Annotated[
+        str, typer.Option(help="Augmentation ranges with --augment: camera or light")
+    ] = "camera",
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
+    from cnn_edge.trainer.config import AUGMENT_EPOCHS
+
+    if epochs is None:
+        epochs = AUGMENT_EPOCHS if augment else 10
 
     cfg = TrainConfig(
         out=out,
@@ -113,6 +131,7 @@ def train(
         force=force,
         resume=resume,
         verbose=2 if quiet else 1,
+        augment=augment_preset if augment else None,
     )
     with user_errors():
         result = run_training(cfg, log=typer.echo)

@@ -17,7 +17,14 @@ from cnn_edge import atomic
 from cnn_edge.errors import ConfigError, Interrupted, RunDirError
 from cnn_edge.mnist import load_mnist
 from cnn_edge.trainer import run_dir as rd
-from cnn_edge.trainer.config import ARCHES, LR_SCHEDULES, VALIDATION_MODES, TrainConfig, TrainResult
+from cnn_edge.trainer.config import (
+    ARCHES,
+    AUGMENT_PRESETS,
+    LR_SCHEDULES,
+    VALIDATION_MODES,
+    TrainConfig,
+    TrainResult,
+)
 
 Log = Callable[[str], None]
 
@@ -48,6 +55,10 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--train-limit must be at least 1, got {cfg.train_limit}")
     if cfg.validation == "holdout" and cfg.validation_size < 1:
         raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
+    if cfg.augment is not None and cfg.augment not in AUGMENT_PRESETS:
+        raise ConfigError(
+            f"unknown --augment-preset {cfg.augment!r}", hint=f"choose one of: {', '.join(AUGMENT_PRESETS)}"
+        )
 
 
 def split_data(
@@ -108,6 +119,46 @@ def _checkpoint_callback(run: Path, cfg: TrainConfig, history: dict[str, list[fl
             atomic.write_json(run / rd.CHECKPOINT_STATE, state)
 
     return EpochCheckpoint()
+
+
+def augmented_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoch: int = 0) -> Any:
+    """A seeded tf.data pipeline of shuffled, augmented batches (one pass = one epoch).
+
+    Shuffling gathers whole batches by index and augmentation runs on the batch, so every op
+    works on (batch, 28, 28) at once; `prefetch` overlaps it with the training step. Each batch
+    gets its own stateless seed from a seeded random stream, re-drawn every epoch, so the same
+    seed gives the same images. A resumed run starts both streams from `first_epoch`, so it
+    does not replay epoch 1's images (it is reproducible, though not identical to an
+    uninterrupted run, like the un-augmented path's shuffling).
+    """
+    import tensorflow as tf
+
+    from cnn_edge.trainer.augment import augment_batch, preset
+
+    params = preset(cfg.augment or "camera")
+    stream_seed = cfg.seed * 1_000_003 + first_epoch  # distinct per (seed, resume point)
+    images, labels = tf.constant(x), tf.constant(y)
+    order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=stream_seed, reshuffle_each_iteration=True)
+    batches = order.batch(cfg.batch_size)
+    seeds = tf.data.Dataset.random(seed=stream_seed, rerandomize_each_iteration=True).batch(2)
+
+    def load(index: Any, seed: Any) -> tuple[Any, Any]:
+        return augment_batch(tf.gather(images, index), seed, params), tf.gather(labels, index)
+
+    return (
+        tf.data.Dataset.zip(batches, seeds)
+        .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def _augment_dict(name: str | None) -> dict[str, Any] | None:
+    """The preset's name and every range it used, for metrics.json (None: no augmentation)."""
+    if name is None:
+        return None
+    from cnn_edge.trainer.augment import preset
+
+    return {"preset": name, **preset(name).as_dict()}
 
 
 def _config_dict(cfg: TrainConfig) -> dict[str, Any]:
@@ -180,19 +231,25 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
     )
 
     # Raw pixels as float32: the model rescales to [0, 1] itself.
-    x_fit_f, x_val_f = x_fit.astype("float32"), x_val.astype("float32")
+    x_val_f = x_val.astype("float32")
+    if cfg.augment is not None:
+        log(f"Augmenting the training images on the fly: preset {cfg.augment!r}")
+        # Batched and shuffled by the pipeline itself; Keras only iterates it.
+        fit_data: dict[str, Any] = {
+            "x": augmented_dataset(x_fit, y_fit, cfg, initial_epoch),
+            "shuffle": False,
+        }
+    else:
+        fit_data = {"x": x_fit.astype("float32"), "y": y_fit, "batch_size": cfg.batch_size, "shuffle": True}
     start = time.perf_counter()
     try:
         with _sigterm_as_exception():
             model.fit(
-                x_fit_f,
-                y_fit,
-                batch_size=cfg.batch_size,
+                **fit_data,
                 epochs=cfg.epochs,
                 initial_epoch=initial_epoch,
                 validation_data=(x_val_f, y_val),
                 callbacks=[_checkpoint_callback(run, cfg, history)],
-                shuffle=True,
                 verbose=cfg.verbose,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
@@ -234,6 +291,7 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
         "data": str(mnist.source),
+        "augment": _augment_dict(cfg.augment),
         "config": _config_dict(cfg),
     }
     atomic.write_json(artifacts["metrics"], metrics)
