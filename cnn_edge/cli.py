@@ -274,6 +274,10 @@ def infer(
         ),
     ] = True,
     frames: Annotated[int | None, typer.Option(help="Stop after N camera frames")] = None,
+    loop: Annotated[
+        bool,
+        typer.Option("--loop", help="Camera from a video file: replay it from the start when it ends"),
+    ] = False,
     smooth: Annotated[int, typer.Option(help="Report the majority label of the last K frames")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
     save_preprocessed: Annotated[
@@ -298,6 +302,7 @@ def infer(
             find_card=card,
             display=not no_display,
             frames=frames,
+            loop=loop,
             smooth=smooth,
             backend=backend,
             threads=threads,

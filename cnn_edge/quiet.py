@@ -16,6 +16,9 @@ from collections.abc import Iterator
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 os.environ.setdefault("OPENCV_VIDEOIO_DEBUG", "0")
+# FFmpeg (OpenCV's video decoder) logs every damaged frame of a video to fd 2, from its own
+# reader thread; -8 is AV_LOG_QUIET. Damage is reported as one line by the camera loop instead.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 @contextlib.contextmanager

@@ -33,6 +33,8 @@ WINDOW = "cnn-edge"
 PICAMERA2 = "picamera2"
 # How long a live camera may stay silent before it counts as unplugged.
 STALL_SECONDS = 5.0
+# Unreadable frames in a row a video file may have before it counts as broken off.
+MAX_BAD_FRAMES = 25
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class CameraConfig:
         shorter side; the default fits a card that fills a third of the frame height.
     display: show a preview window when this machine can (False: never, as --no-display).
     frames: stop after this many frames (None: until the stream ends or the user quits).
+    loop: replay a video file from its start each time it ends (a demo, a soak test); bound
+        the run with `frames`. Meaningless for live cameras and streams, which never end.
     smooth: report the majority label over the last K frames (1: no smoothing).
     find_card: look for a card (or a page) in the region before the digit, and say "no digit"
         when there is none; off, the whole region is treated as paper (a plain photo).
@@ -56,6 +60,7 @@ class CameraConfig:
     roi: float = 0.6
     display: bool = True
     frames: int | None = None
+    loop: bool = False
     smooth: int = 1
     find_card: bool = True
     backend: str = "auto"
@@ -130,23 +135,56 @@ class FrameSource:
     def close(self) -> None:  # pragma: no cover - interface
         pass
 
+    def problem(self) -> str | None:
+        """A one-line remark on how the source ended, if the user should know (a damaged file)."""
+        return None
+
 
 class VideoFileSource(FrameSource):
-    """Every frame of a file, in order; a thread decodes a few frames ahead of the model."""
+    """Every frame of a file, in order; a thread decodes a few frames ahead of the model.
 
-    def __init__(self, capture: Any) -> None:
+    A damaged frame is skipped, and a file that breaks off before the frame count in its
+    header ends the run normally: `problem()` then says what happened. With `loop`, the file
+    is replayed from its start whenever it ends.
+    """
+
+    def __init__(self, capture: Any, name: str = "video", loop: bool = False) -> None:
+        import cv2
+
         self._cap = capture
+        self._name = name
+        self._loop = loop
+        self._declared = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
+        self._first_pass = 0  # frames decoded before the file first ended
+        self._skipped = 0  # damaged frames passed over on the way
+        self._ended_once = False
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=8)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="video-reader", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        import cv2
+
+        bad = pass_frames = 0
         try:
             while not self._stop.is_set():
                 ok, frame = self._cap.read()
                 if not ok or frame is None:
+                    position = int(self._cap.get(cv2.CAP_PROP_POS_FRAMES) or 0)
+                    if bad < MAX_BAD_FRAMES and position < self._declared:
+                        bad += 1  # a damaged frame: the ones after it may still decode
+                        continue
+                    self._ended_once = True
+                    if self._loop and pass_frames and self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0):
+                        bad = pass_frames = 0
+                        continue
                     break
+                self._skipped += bad if not self._ended_once else 0
+                bad = 0
+                pass_frames += 1
+                if not self._ended_once:
+                    self._first_pass += 1
                 while not self._stop.is_set():
                     try:
                         self._queue.put(frame, timeout=0.1)
@@ -176,6 +214,16 @@ class VideoFileSource(FrameSource):
         self._stop.set()
         self._thread.join(timeout=2.0)
         self._cap.release()
+
+    def problem(self) -> str | None:
+        if not self._ended_once:
+            return None
+        # Container frame counts can be estimates: allow 1% before calling a file cut short.
+        if self._first_pass + 1 + self._declared // 100 < self._declared:
+            return (f"{self._name}: only {self._first_pass} of the {self._declared} frames its header "
+                    "announces could be decoded (the file is truncated or damaged)")
+        n = self._skipped
+        return f"{self._name}: skipped {n} damaged frame{'' if n == 1 else 's'}" if n else None
 
 
 class LatestFrameSource(FrameSource):
@@ -240,8 +288,11 @@ class LatestFrameSource(FrameSource):
         self._release()
 
 
-def open_source(spec: str) -> FrameSource:
-    """Open a camera index, video file, URL or picamera2; `CameraError` with one line if it fails."""
+def open_source(spec: str, loop: bool = False) -> FrameSource:
+    """Open a camera index, video file, URL or picamera2; `CameraError` with one line if it fails.
+
+    `loop` replays a video file from its start whenever it ends; it does nothing for live sources.
+    """
     spec = spec.strip()
     if spec.lower() == PICAMERA2:
         return _open_picamera2()
@@ -284,7 +335,7 @@ def open_source(spec: str) -> FrameSource:
     if not opened:
         cap.release()
         raise CameraError(f"{path} is not a video file OpenCV can read")
-    return VideoFileSource(cap)
+    return VideoFileSource(cap, str(path), loop=loop)
 
 
 def _live_from_capture(cap: Any, name: str) -> FrameSource:
@@ -392,7 +443,7 @@ def run_camera(
         load_model(config.model, backend=config.backend, threads=config.threads),
         CAMERA if config.find_card else DEFAULT,
     )
-    source = open_source(config.source)
+    source = open_source(config.source, loop=config.loop)
 
     show = False
     if config.display:
@@ -444,6 +495,9 @@ def run_camera(
         reason = "interrupted"
     finally:
         source.close()
+        problem = source.problem()
+        if problem is not None:
+            notice(problem)
         if show:
             import cv2
 
