@@ -6,6 +6,7 @@ reference defaults to the float32 model named in the `manifest.json` beside the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from cnn_edge.edge_runtime.evaldata import EvalData, load_eval_data
 from cnn_edge.edge_runtime.latency import LatencyReport, measure_model
 from cnn_edge.edge_runtime.significance import Significance, compare
 from cnn_edge.edge_runtime.sysinfo import SystemInfo, peak_rss_bytes, system_info
-from cnn_edge.errors import ConfigError
+from cnn_edge.errors import ConfigError, ModelError
 
 MANIFEST = "manifest.json"
 REFERENCE_FORMAT = "float32"
@@ -179,8 +180,29 @@ def _format_of(path: Path, manifest: dict[str, Any] | None) -> str | None:
     return None
 
 
+def _check_sha256(path: Path, manifest: dict[str, Any]) -> None:
+    """`ModelError` if the manifest lists `path` with a sha256 its bytes do not have."""
+    for entry in manifest.get("models", []):
+        if not (isinstance(entry, dict) and entry.get("file") == path.name and entry.get("sha256")):
+            continue
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return  # a missing or unreadable model is reported when it is loaded
+        if digest != entry["sha256"]:
+            raise ModelError(
+                f"{path} does not match {path.parent / MANIFEST} (sha256 {digest[:12]}..., the manifest "
+                f"says {str(entry['sha256'])[:12]}...): the manifest describes other model files",
+                hint="re-run `cnn-edge convert` for this run, or pass --reference explicitly",
+            )
+
+
 def resolve_reference(cfg: EvaluateConfig, notes: list[str]) -> tuple[Path | None, str | None]:
-    """(reference path, where it came from); (None, None) when there is nothing to compare with."""
+    """(reference path, where it came from); (None, None) when there is nothing to compare with.
+
+    A reference taken from the manifest is only trusted when the manifest still describes the
+    files beside it: a sha256 mismatch of the model or the reference is a `ModelError`.
+    """
     if cfg.reference is not None:
         return Path(cfg.reference), "--reference"
     model = Path(cfg.model)
@@ -190,6 +212,8 @@ def resolve_reference(cfg: EvaluateConfig, notes: list[str]) -> tuple[Path | Non
             ref = model.parent / entry["file"]
             if ref.resolve() == model.resolve():
                 return None, None  # the model is the reference itself
+            _check_sha256(model, manifest)
+            _check_sha256(ref, manifest)
             return ref, "manifest"
     return None, None
 
