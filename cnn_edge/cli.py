@@ -473,6 +473,7 @@ def benchmark(
         result = run_benchmark(cfg, log=(lambda _m: None) if json_out else err)
     if json_out:
         typer.echo(json.dumps(to_dict(result)))
+        _fail_on_broken_models(result)
         return
     from rich.console import Console
 
@@ -489,6 +490,16 @@ def benchmark(
         console.print(note, highlight=False)
     for name, path in result.files.items():
         console.print(f"  {name:<14} {path}", highlight=False)
+    _fail_on_broken_models(result)
+
+
+def _fail_on_broken_models(result) -> None:
+    """A model file of the run that could not be measured: one line, exit 1 (the others are kept)."""
+    broken = [row for row in result.rows if row.error]
+    if broken:
+        what = "; ".join(f"{row.file}: {row.error}" for row in broken)
+        err(f"error: {len(broken)} of {len(result.rows)} models could not be measured ({what})")
+        raise typer.Exit(1)
 
 
 @app.command()

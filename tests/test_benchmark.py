@@ -25,7 +25,9 @@ def run_copy(converted_run: Path, tmp_path: Path) -> Path:
 def test_table_json_md_and_pngs(run_copy: Path) -> None:
     (run_copy / "model_float16.tflite").write_bytes(b"this is not a flatbuffer" * 10)  # a failing format
     res = run_cli("benchmark", "--run", str(run_copy), *QUICK, "--json")
-    assert res.returncode == 0, res.stderr
+    # The broken float16 costs exit 1 and one line; every other row and file is still written.
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "model_float16.tflite" in res.stderr
     d = json.loads(res.stdout)
     assert d == json.loads((run_copy / "benchmark.json").read_text())
     rows = {r["name"]: r for r in d["rows"]}
