@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.errors import DataError
+from cnn_edge.npz import npz_problem
 
 ENV_VAR = "CNN_EDGE_DATA"
 REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
@@ -102,7 +103,7 @@ def load_mnist(path: str | os.PathLike[str] | None = None, *, allow_download: bo
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(
-            f"cannot read {source} as .npz ({exc})", hint="pass --data with a valid mnist.npz"
+            f"cannot read {source} as .npz ({npz_problem(exc)})", hint="pass --data with a valid mnist.npz"
         ) from exc
     for key, (tail, dtype) in EXPECTED.items():
         arr = arrays[key]

@@ -10,6 +10,7 @@ import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_calibration_set
 from cnn_edge.errors import ConfigError, DataError
+from cnn_edge.npz import npz_problem
 
 # Accepted .npz keys: images key -> its labels key (labels are optional).
 KEY_PAIRS = {"images": "labels", "x": "y", "x_calibration": "y_calibration", "x_train": "y_train",
@@ -81,8 +82,7 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     except DataError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"cannot read {path} as .npz ({why})",
+        raise DataError(f"cannot read {path} as .npz ({npz_problem(exc)})",
                         hint="pass --calibration-data with a .npz of images or a folder of images") from exc
     if labels is not None and (labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer)):
         labels = None  # labels only steer class balance; odd ones are ignored rather than fatal

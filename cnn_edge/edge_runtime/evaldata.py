@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.errors import DataError, ImageError
+from cnn_edge.npz import npz_problem
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 CLASSES = tuple(str(d) for d in range(10))
@@ -94,7 +95,7 @@ def _load_npz(path: Path) -> EvalData:
                 if {ik, lk} <= keys:
                     return _from_arrays(npz[ik], npz[lk], str(path))
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(f"cannot read {path} ({exc})",
+        raise DataError(f"cannot read {path} as .npz ({npz_problem(exc)})",
                         hint="pass an .npz with arrays images and labels") from exc
     raise DataError(f"{path} has arrays {sorted(keys)}, expected images and labels (or x_test and y_test)")
 
