@@ -100,7 +100,8 @@ def _depth_to_uint8(img: np.ndarray) -> np.ndarray:
         f = f * 255.0  # float images conventionally hold 0..1
     elif f.min() < 0.0 or f.max() > 255.0:
         lo, hi = float(f.min()), float(f.max())
-        f = (f - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(f)
+        # Halved first: hi - lo overflows to inf (and the pixels to NaN) near the float's limits.
+        f = (f / 2 - lo / 2) * (255.0 / (hi / 2 - lo / 2)) if hi > lo else np.zeros_like(f)
     return np.clip(f + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -108,7 +108,8 @@ def _scale_to_u8(a: np.ndarray) -> np.ndarray:
     if np.issubdtype(a.dtype, np.floating) and lo >= 0.0 and hi <= 1.0:
         f = f * 255.0  # float images conventionally hold 0..1
     elif lo < 0.0 or hi > 255.0:
-        f = (f - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(f)
+        # Halved first: hi - lo overflows to inf (and the pixels to NaN) near the float's limits.
+        f = (f / 2 - lo / 2) * (255.0 / (hi / 2 - lo / 2)) if hi > lo else np.zeros_like(f)
     return np.clip(f + 0.5, 0, 255).astype(np.uint8)
 
 
