@@ -322,6 +322,8 @@ def infer(
         typer.echo(f"summary: {summary.text()}", err=json_out)
         if summary.interrupted:
             raise typer.Exit(130)
+        if summary.source_failed:
+            raise typer.Exit(1)  # every frame read was still reported above
         return
 
     from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
@@ -333,10 +335,11 @@ def infer(
         threads=threads,
         save_preprocessed=save_preprocessed,
     )
-    if not json_out:
-        typer.echo(f"{'label':>5}  {'conf':>6}  {'model ms':>8}  {'prep ms':>7}  source")
-
     def show_record(rec) -> None:
+        # The table's header comes with its first row, so a model error prints only its line.
+        if not json_out and not getattr(show_record, "started", False):
+            typer.echo(f"{'label':>5}  {'conf':>6}  {'model ms':>8}  {'prep ms':>7}  source")
+            show_record.started = True
         if json_out:
             typer.echo(json.dumps(rec.to_json()))
         elif rec.error is not None:

@@ -104,10 +104,16 @@ class CameraSummary:
     stop_reason: str
     displayed: bool
     no_digit_frames: int = 0
+    source_problem: str | None = None
 
     @property
     def interrupted(self) -> bool:
         return self.stop_reason == "interrupted"
+
+    @property
+    def source_failed(self) -> bool:
+        """The source broke: a damaged or cut-off video, a camera lost mid-run."""
+        return self.source_problem is not None or self.stop_reason == "camera lost"
 
     def text(self) -> str:
         lat, pre = self.latency_ms, self.preprocess_ms
@@ -516,6 +522,7 @@ def run_camera(
         stop_reason=reason,
         displayed=show,
         no_digit_frames=no_digit,
+        source_problem=problem,
     )
 
 
