@@ -79,7 +79,8 @@ class AugmentConfig:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
 
 
-# "camera": the ranges above, chosen on renders of held-in writers (see benchmarks/results/augment.md).
+# "camera": the ranges above, set from what `preprocess` does and checked by eye against preprocessed
+# renders of the tuning glyphs only (see benchmarks/results/augment.md).
 # "light": half the geometry and the camera effects, for when MNIST accuracy matters most.
 CAMERA = AugmentConfig()
 LIGHT = AugmentConfig(
