@@ -104,14 +104,16 @@ def train(
         ),
     ] = False,
     augment_preset: Annotated[
-        str, typer.Option(help="Augmentation ranges with --augment: camera or light")
-    ] = "camera",
+        str | None,
+        typer.Option(help="Augmentation ranges: camera or light (implies --augment) [default: camera]"),
+    ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
     from cnn_edge.trainer.config import AUGMENT_EPOCHS
 
+    augment = augment or augment_preset is not None
     if epochs is None:
         epochs = AUGMENT_EPOCHS if augment else 10
 
@@ -131,7 +133,7 @@ def train(
         force=force,
         resume=resume,
         verbose=2 if quiet else 1,
-        augment=augment_preset if augment else None,
+        augment=(augment_preset or "camera") if augment else None,
     )
     with user_errors():
         result = run_training(cfg, log=typer.echo)

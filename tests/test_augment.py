@@ -150,3 +150,11 @@ def test_unknown_preset_is_one_clear_line(tmp_path) -> None:
     proc = run_cli("train", "--out", str(tmp_path / "run"), "--augment", "--augment-preset", "studio")
     assert proc.returncode != 0 and "unknown --augment-preset 'studio'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_preset_alone_implies_augment(tmp_path) -> None:
+    out = tmp_path / "run"
+    proc = run_cli("train", "--out", str(out), "--arch", "softmax", "--augment-preset", "light",
+                   "--epochs", "1", "--train-limit", "200", "--validation-size", "200", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / rd.METRICS).read_text())["config"]["augment"] == "light"

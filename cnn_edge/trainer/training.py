@@ -195,9 +195,9 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
     last complete epoch's checkpoint is safe on disk.
     """
     validate_config(cfg)
-    run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=cfg.resume)
     initial_epoch, history = 0, {}
     if cfg.resume:
+        run = rd.prepare_run_dir(cfg.out, force=False, resume=True)
         cfg, initial_epoch, history = _config_from_checkpoint(cfg, run)
         if initial_epoch >= cfg.epochs:
             raise ConfigError(
@@ -206,6 +206,9 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
             )
     mnist = load_mnist(cfg.data)
     x_fit, y_fit, x_val, y_val = split_data(cfg, mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test)
+    if not cfg.resume:
+        # Only now: bad data or options must not leave an empty run directory behind.
+        run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
 
     from cnn_edge.quiet import native_stderr_silenced
 
