@@ -31,6 +31,30 @@ def run_cli(
     )
 
 
+def interrupt_training(out: Path, *train_args: str) -> tuple[int, str]:
+    """Start `cnn-edge train --out OUT ARGS...`, press Ctrl-C once its first checkpoint exists.
+
+    Returns the exit code and stderr of the interrupted run.
+    """
+    import signal
+    import time
+
+    from cnn_edge.trainer import run_dir as rd
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnn_edge", "train", "--out", str(out), *train_args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (out / rd.CHECKPOINT_STATE).exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stderr
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run directory with a seed CNN trained for 2 epochs on 1,000 images (about 85% accuracy).

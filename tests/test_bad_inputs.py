@@ -22,11 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
@@ -40,7 +37,7 @@ from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, preprocess
 from cnn_edge.errors import ImageError
 
-from .conftest import MNIST, run_cli
+from .conftest import MNIST, interrupt_training, run_cli
 
 # --------------------------------------------------------------------------- helpers
 
@@ -434,16 +431,8 @@ def test_interrupted_training_is_resumed_to_the_end(tmp_path):
     from cnn_edge.trainer import run_dir as rd
 
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "cnn_edge", "train", "--out", str(out), "--epochs", "200",
-                             *TRAIN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (out / rd.CHECKPOINT_STATE).exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr, stderr
+    returncode, stderr = interrupt_training(out, "--epochs", "200", *TRAIN)
+    assert returncode == 130 and "--resume" in stderr and "Traceback" not in stderr, stderr
     done = json.loads((out / rd.CHECKPOINT_STATE).read_text())["epoch"]
     assert 1 <= done < 200 and not (out / rd.MODEL).exists()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ import pytest
 from cnn_edge.errors import ConfigError, DataError, RunDirError
 from cnn_edge.trainer import TrainConfig, train
 from cnn_edge.trainer import run_dir as rd
-from tests.conftest import MNIST, run_cli
+from tests.conftest import MNIST, interrupt_training, run_cli
 
 
 @pytest.mark.parametrize(
@@ -187,36 +185,9 @@ def test_help_is_fast_and_imports_no_tensorflow() -> None:
 
 def test_ctrl_c_keeps_a_checkpoint_and_exits_130(tmp_path) -> None:
     out = tmp_path / "run"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cnn_edge",
-            "train",
-            "--out",
-            str(out),
-            "--arch",
-            "softmax",
-            "--epochs",
-            "200",
-            "--train-limit",
-            "2000",
-            "--validation-size",
-            "500",
-            "--quiet",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while not (out / rd.CHECKPOINT_STATE).exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    args = ("--arch", "softmax", "--epochs", "200", "--train-limit", "2000", "--validation-size", "500")
+    returncode, stderr = interrupt_training(out, *args, "--quiet")
+    assert returncode == 130, stderr
     assert "interrupted" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
     assert (out / rd.CHECKPOINT).stat().st_size > 0
