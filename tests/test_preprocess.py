@@ -126,6 +126,7 @@ def test_center_roi():
 )
 def test_never_crashes_on_any_array(arr, contrast):
     if arr.dtype.kind == "f":
-        arr = arr * contrast
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 is NaN on purpose here
+            arr = arr * contrast
     out = preprocess(arr)
     assert out is None or (out.shape == (28, 28) and out.dtype == np.uint8)

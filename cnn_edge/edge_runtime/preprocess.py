@@ -109,7 +109,9 @@ def _scale_to_u8(a: np.ndarray) -> np.ndarray:
         f = f * 255.0  # float images conventionally hold 0..1
     elif lo < 0.0 or hi > 255.0:
         # Halved first: hi - lo overflows to inf (and the pixels to NaN) near the float's limits.
-        f = (f / 2 - lo / 2) * (255.0 / (hi / 2 - lo / 2)) if hi > lo else np.zeros_like(f)
+        # A span so small that 255/span overflows (subnormal numbers) is a flat image.
+        gain = 255.0 / (hi / 2 - lo / 2) if hi > lo else np.inf
+        f = (f / 2 - lo / 2) * gain if np.isfinite(gain) else np.zeros_like(f)
     return np.clip(f + 0.5, 0, 255).astype(np.uint8)
 
 
