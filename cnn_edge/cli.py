@@ -540,6 +540,96 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command()
+def collect(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Samples folder: DIR/0 ... DIR/9")
+    ] = Path("samples"),
+    source: Annotated[str, typer.Option(help="Camera index, video file, stream URL or picamera2")] = "0",
+    from_path: Annotated[
+        Path | None, typer.Option("--from", help="A photo or a folder of photos of one digit (needs --label)")
+    ] = None,
+    label: Annotated[
+        int | None, typer.Option(help="The digit shown; with a camera: collect headless (no preview)")
+    ] = None,
+    count: Annotated[int, typer.Option(help="Headless camera: samples to save")] = 20,
+    interval: Annotated[float, typer.Option(help="Headless camera: least seconds between samples")] = 0.5,
+    roi: Annotated[float, typer.Option(help="Side of the centred region / frame height")] = 0.6,
+    card: Annotated[
+        bool, typer.Option("--card/--no-card", help="Camera: find the card in the region first (as infer)")
+    ] = True,
+    no_display: Annotated[bool, typer.Option("--no-display", help="Never open a preview window")] = False,
+    max_frames: Annotated[
+        int | None, typer.Option(help="Headless camera: give up after reading N frames")
+    ] = None,
+) -> None:
+    """Save labelled samples of your own digits (crop + 28x28 input), one folder per class."""
+    from cnn_edge.edge_runtime.collect import CollectConfig
+    from cnn_edge.edge_runtime.collect import collect as run_collect
+
+    cfg = CollectConfig(out=out, source=source, from_path=from_path, label=label, count=count,
+                        interval=interval, roi=roi, find_card=card, display=not no_display,
+                        max_frames=max_frames)
+    with user_errors():
+        result = run_collect(cfg, log=typer.echo)
+    for problem in result.problems:
+        err(f"skipped: {problem}")
+    typer.echo(result.summary_text())
+    if result.stop_reason == "interrupted":
+        raise typer.Exit(130)
+    if result.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def finetune(
+    run: Annotated[Path, typer.Option(help="The trained run to start from (read only)")] = ...,
+    samples: Annotated[
+        Path, typer.Option(help="Samples folder SAMPLES/0 ... SAMPLES/9 (cnn-edge collect)")
+    ] = ...,
+    out: Annotated[Path, typer.Option(help="The new run directory")] = ...,
+    mnist_ratio: Annotated[
+        float | None,
+        typer.Option(help="MNIST images mixed in per sample [default: chosen by measurement, see "
+                     "benchmarks/results/finetune.md]"),
+    ] = None,
+    train_conv: Annotated[
+        bool, typer.Option("--train-conv", help="Also train the convolutional layers (default: frozen)")
+    ] = False,
+    epochs: Annotated[int, typer.Option(help="Passes over samples + MNIST images")] = 15,
+    batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 64,
+    learning_rate: Annotated[float, typer.Option(help="Adam learning rate (cosine-decayed)")] = 1e-3,
+    holdout: Annotated[
+        float, typer.Option(help="Fraction of each class's samples held out to measure")
+    ] = 0.25,
+    seed: Annotated[int, typer.Option(help="Seeds the split, the MNIST draw and training")] = 0,
+    data: Annotated[Path | None, typer.Option(help="mnist.npz [default: as for train]")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress")] = False,
+) -> None:
+    """Fine-tune a trained model's dense layers on your samples (mixed with MNIST); writes a new run."""
+    from cnn_edge.finetune import FinetuneConfig
+    from cnn_edge.finetune import finetune as run_finetune
+    from cnn_edge.finetune.config import DEFAULT_MNIST_RATIO
+
+    cfg = FinetuneConfig(
+        run=run, samples=samples, out=out,
+        mnist_ratio=DEFAULT_MNIST_RATIO if mnist_ratio is None else mnist_ratio,
+        train_conv=train_conv, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+        holdout=holdout, seed=seed, data=data, force=force, verbose=0 if quiet else 2,
+    )
+    with user_errors():
+        r = run_finetune(cfg, log=typer.echo)
+    typer.echo(
+        f"held-out samples ({r.samples_holdout}): {r.holdout_before:.2%} -> {r.holdout_after:.2%}; "
+        f"MNIST test: {r.mnist_before:.2%} -> {r.mnist_after:.2%} "
+        f"({r.samples_train} samples + {r.mnist_images} MNIST images, {r.train_seconds:.0f} s)"
+    )
+    for name, path in r.artifacts.items():
+        typer.echo(f"  {name:<8} {path}")
+    typer.echo(f"next: cnn-edge convert --run {r.run_dir} --int8")
+
+
 def main() -> None:  # pragma: no cover - `python -m cnn_edge`
     app()
 

@@ -116,7 +116,8 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     }
     doc = manifest.build_manifest(source=source, models=entries, calibration=_calibration_record(cal),
                                   evaluation=evaluation, tf_version=tf.__version__,
-                                  reproducibility=reproducibility)
+                                  reproducibility=reproducibility,
+                                  lineage=manifest.read_lineage(model_path))
     manifest_path = atomic.write_json(run / manifest.MANIFEST, doc)
     # Older files of formats not asked for this time are left alone (they may be wanted) but
     # the manifest no longer describes them: say so rather than delete them.

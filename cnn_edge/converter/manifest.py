@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import platform
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,10 +73,30 @@ def versions() -> dict[str, str]:
     return out
 
 
+def read_lineage(model_path: Path) -> dict[str, Any] | None:
+    """Where a fine-tuned model came from: the `lineage` of the metrics.json beside it, if any.
+
+    `cnn-edge finetune` writes it (parent run, parent model and samples checksums); a model
+    trained from scratch has none.
+    """
+    try:
+        metrics = json.loads((Path(model_path).parent / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    lineage = metrics.get("lineage") if isinstance(metrics, dict) else None
+    return lineage if isinstance(lineage, dict) else None
+
+
 def build_manifest(*, source: dict[str, Any], models: list[dict[str, Any]],
                    calibration: dict[str, Any] | None, evaluation: dict[str, Any] | None,
-                   tf_version: str, reproducibility: dict[str, Any]) -> dict[str, Any]:
-    """The whole manifest. No timestamps: same inputs give the same manifest, byte for byte."""
+                   tf_version: str, reproducibility: dict[str, Any],
+                   lineage: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole manifest. No timestamps: same inputs give the same manifest, byte for byte.
+
+    `lineage` (a fine-tuned model's parent run and samples) is recorded under `source_model`.
+    """
+    if lineage is not None:
+        source = {**source, "lineage": lineage}
     return {
         "schema_version": SCHEMA_VERSION,
         "tensorflow_version": tf_version,

@@ -1,0 +1,105 @@
+"""Read a samples folder (SAMPLES/0 ... SAMPLES/9) into 28x28 inputs, exactly as the runtime makes them.
+
+No TensorFlow here. A sample is either a pair written by `cnn-edge collect` (`stem.png` and
+`stem.28x28.png`: the 28x28 is what the runtime's `preprocess` made of the crop at collection
+time, with the camera's or the photos' settings) or any other photo, which is put through
+`preprocess(image, DEFAULT)` as `cnn-edge infer` does for files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cnn_edge.edge_runtime.collect import CLASSES, INPUT_SUFFIX
+from cnn_edge.errors import DataError
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Samples:
+    """images (N, 28, 28) uint8 white on black; labels (N,); files[i] the file images[i] came from."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    files: list[Path]
+    sha256: str
+    counts: dict[str, int]
+    no_digit: list[Path] = field(default_factory=list)
+
+
+def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
+    """Every sample of `folder`; `DataError` with one line for a folder that cannot be used."""
+    from cnn_edge.edge_runtime.files import IMAGE_EXTENSIONS
+    from cnn_edge.edge_runtime.images import decode_image
+    from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
+    from cnn_edge.errors import ImageError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"samples folder {folder} does not exist or is not a folder",
+                        hint="collect samples with `cnn-edge collect --out DIR`")
+    classes = [c for c in CLASSES if (folder / c).is_dir()]
+    loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    if not classes:
+        if loose:
+            raise DataError(f"{folder} holds {len(loose)} images but no class folders: they have no labels",
+                            hint="put each digit's images in SAMPLES/0 ... SAMPLES/9")
+        raise DataError(f"{folder} has no class folders 0-9",
+                        hint="put each digit's images in SAMPLES/0 ... SAMPLES/9 (`cnn-edge collect` does)")
+    if loose:
+        log(f"warning: {len(loose)} images directly in {folder} are ignored (no class folder, no label)")
+    others = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in CLASSES)
+    if others:
+        log(f"warning: folders that are not a digit are ignored: {', '.join(others)}")
+
+    images, labels, files, no_digit = [], [], [], []
+    digest = hashlib.sha256()
+    for c in classes:
+        entries = sorted(p for p in (folder / c).iterdir()
+                         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        inputs = {p.name[: -len(INPUT_SUFFIX)]: p for p in entries if p.name.endswith(INPUT_SUFFIX)}
+        crops = {p.stem: p for p in entries if not p.name.endswith(INPUT_SUFFIX)}
+        for stem in sorted(set(inputs) | set(crops)):
+            path = inputs.get(stem) or crops[stem]
+            try:
+                data = path.read_bytes()
+                image = decode_image(data, name=str(path))
+            except OSError as exc:
+                raise DataError(f"{path}: cannot read ({exc.strerror or exc})",
+                                hint="remove or replace the file") from None
+            except ImageError as exc:
+                raise DataError(f"unreadable sample image: {exc}",
+                                hint="remove or replace the file") from None
+            if stem in inputs:
+                if image.ndim == 3:
+                    image = image[:, :, 0] if np.ptp(image.astype(int), axis=2).max() == 0 else None
+                if image is None or image.shape != (28, 28):
+                    raise DataError(f"{path}: a {INPUT_SUFFIX} file must be a 28x28 grey image",
+                                    hint="remove it to preprocess its photo again")
+                digit = image
+            else:
+                digit = preprocess(image, DEFAULT)
+                if digit is None:
+                    no_digit.append(path)
+                    continue
+            digest.update(f"{c}/{path.name}\0".encode())
+            digest.update(hashlib.sha256(data).digest())
+            images.append(np.asarray(digit, dtype=np.uint8))
+            labels.append(int(c))
+            files.append(path)
+    if no_digit:
+        log(f"warning: no digit found in {len(no_digit)} photos, which are left out "
+            f"(first: {no_digit[0]})")
+    if not images:
+        raise DataError(f"no usable samples in {folder}: its class folders are empty"
+                        + (" or show no digit" if no_digit else ""),
+                        hint="collect samples with `cnn-edge collect --out DIR`")
+    y = np.asarray(labels, dtype=np.int64)
+    counts = {c: int((y == int(c)).sum()) for c in CLASSES}
+    return Samples(np.stack(images), y, files, digest.hexdigest(), counts, no_digit)

@@ -1,0 +1,198 @@
+"""`finetune()`: adapt a trained model's dense layers to the user's samples, mixed with MNIST."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnn_edge import atomic
+from cnn_edge.errors import ConfigError, DataError, RunDirError
+from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
+from cnn_edge.finetune.samples import Samples, load_samples
+from cnn_edge.trainer import run_dir as rd
+
+Log = Callable[[str], None]
+
+
+def validate_config(cfg: FinetuneConfig) -> None:
+    """Reject options that cannot work, before anything heavy is read or imported."""
+    if cfg.epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
+    if cfg.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    if not cfg.learning_rate > 0:
+        raise ConfigError(f"--learning-rate must be positive, got {cfg.learning_rate}")
+    if not cfg.mnist_ratio >= 0:
+        raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
+    if not 0 < cfg.holdout < 1:
+        raise ConfigError(f"--holdout must be a fraction between 0 and 1, got {cfg.holdout}")
+    if not (Path(cfg.run) / rd.MODEL).is_file():
+        raise RunDirError(f"no {rd.MODEL} in {cfg.run}", hint="pass --run with a trained run directory")
+    if Path(cfg.out).resolve() == Path(cfg.run).resolve():
+        raise RunDirError("--out must be a new run directory, not the parent run",
+                          hint="the parent run is left as it is; pass another --out")
+
+
+def check_counts(samples: Samples, log: Log) -> list[str]:
+    """Too few samples in a class is an error; classes with none are a warning (MNIST keeps them)."""
+    thin = {c: n for c, n in samples.counts.items() if 0 < n < MIN_PER_CLASS}
+    if thin:
+        listed = ", ".join(f"{c} has {n}" for c, n in thin.items())
+        raise DataError(f"too few samples to fine-tune and measure: {listed} "
+                        f"(at least {MIN_PER_CLASS} per class)",
+                        hint="collect more with `cnn-edge collect --label N`")
+    warnings = []
+    missing = [c for c, n in samples.counts.items() if n == 0]
+    if missing:
+        warnings.append(f"no samples of {', '.join(missing)}: those digits are not adapted (MNIST "
+                        "images keep them working) and not measured")
+    for w in warnings:
+        log(f"warning: {w}")
+    return warnings
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices: `fraction` of each class held out (at least one, and one kept)."""
+    rng = np.random.default_rng(seed)
+    train, held = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        k = min(len(idx) - 1, max(1, int(round(len(idx) * fraction))))
+        held.extend(idx[:k])
+        train.extend(idx[k:])
+    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(held, dtype=np.int64))
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _config_dict(cfg: FinetuneConfig) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
+
+
+def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResult:
+    """Fine-tune as `cfg` says, write a complete run to `cfg.out`, and return what was measured.
+
+    The parent run is only read. The new run holds model.keras, history.json (validation = the
+    held-out samples), training_curves.png and metrics.json with the accuracies before and after
+    and the lineage (parent run and model checksum, samples checksum), which `cnn-edge convert`
+    copies into manifest.json.
+    """
+    validate_config(cfg)
+    samples = load_samples(Path(cfg.samples), log)
+    warnings = check_counts(samples, log)
+    train_idx, held_idx = stratified_split(samples.labels, cfg.holdout, cfg.seed)
+    from cnn_edge.mnist import load_mnist
+
+    mnist = load_mnist(cfg.data)
+    run = rd.prepare_run_dir(Path(cfg.out), force=cfg.force, resume=False)  # only now: inputs are good
+
+    from cnn_edge.quiet import native_stderr_silenced
+
+    with native_stderr_silenced():
+        import keras
+        import tensorflow as tf
+
+    from cnn_edge.trainer.curves import plot_training_curves
+    from cnn_edge.trainer.models import compile_model
+
+    keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    parent_model = Path(cfg.run) / rd.MODEL
+    model = keras.models.load_model(parent_model)
+
+    x_held = samples.images[held_idx].astype("float32")
+    y_held = samples.labels[held_idx]
+    x_test, y_test = mnist.x_test.astype("float32"), mnist.y_test.astype(np.int64)
+
+    def accuracy(x: np.ndarray, y: np.ndarray) -> float:
+        logits = model.predict(x, batch_size=512, verbose=0)
+        return float((np.argmax(logits, axis=1) == y).mean())
+
+    holdout_before, mnist_before = accuracy(x_held, y_held), accuracy(x_test, y_test)
+    log(f"before: held-out samples {holdout_before:.2%} ({len(held_idx)}), MNIST test {mnist_before:.2%}")
+
+    rng = np.random.default_rng(cfg.seed + 1)
+    n_mnist = min(len(mnist.x_train), int(round(cfg.mnist_ratio * len(train_idx))))
+    pick = rng.choice(len(mnist.x_train), size=n_mnist, replace=False)
+    x_fit = np.concatenate([samples.images[train_idx], mnist.x_train[pick]]).astype("float32")
+    y_fit = np.concatenate([samples.labels[train_idx], mnist.y_train[pick].astype(np.int64)])
+
+    frozen = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.trainable = cfg.train_conv
+            if not cfg.train_conv:
+                frozen.append(layer.name)
+    steps = -(-len(x_fit) // cfg.batch_size) * cfg.epochs
+    compile_model(model, cfg.learning_rate, "cosine", total_steps=steps)
+    log(f"fine-tuning on {len(train_idx)} samples + {n_mnist} MNIST images for {cfg.epochs} epochs; "
+        f"frozen: {', '.join(frozen) or 'nothing'}; run directory {run}")
+
+    start = time.perf_counter()
+    fit = model.fit(x_fit, y_fit, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+                    validation_data=(x_held, y_held), verbose=cfg.verbose)
+    train_seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+
+    holdout_after, mnist_after = accuracy(x_held, y_held), accuracy(x_test, y_test)
+    log(f"after:  held-out samples {holdout_after:.2%}, MNIST test {mnist_after:.2%}")
+
+    artifacts = {"model": run / rd.MODEL, "history": run / rd.HISTORY, "curves": run / rd.CURVES,
+                 "metrics": run / rd.METRICS}
+    with atomic.atomic_path(artifacts["model"]) as tmp:
+        model.save(tmp)
+    atomic.write_json(artifacts["history"], history)
+    plot_training_curves(history, artifacts["curves"],
+                         title=f"fine-tuned {model.name}: validation = {len(held_idx)} held-out samples")
+    lineage = {
+        "kind": "finetune",
+        "parent_run": str(Path(cfg.run).resolve()),
+        "parent_model_sha256": _sha256(parent_model),
+        "samples": str(Path(cfg.samples).resolve()),
+        "samples_sha256": samples.sha256,
+        "samples_count": len(samples.labels),
+    }
+    metrics = {
+        "test_accuracy": mnist_after,
+        "holdout_accuracy_before": holdout_before,
+        "holdout_accuracy_after": holdout_after,
+        "mnist_test_accuracy_before": mnist_before,
+        "mnist_test_accuracy_after": mnist_after,
+        "samples_per_class": samples.counts,
+        "samples_train": len(train_idx),
+        "samples_holdout": len(held_idx),
+        "holdout_files": [str(samples.files[i]) for i in held_idx],
+        "samples_without_digit": len(samples.no_digit),
+        "mnist_images": n_mnist,
+        "frozen_layers": frozen,
+        "params": int(model.count_params()),
+        "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+        "epochs": cfg.epochs,
+        "train_seconds": round(train_seconds, 2),
+        "warnings": warnings,
+        "lineage": lineage,
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+        "data": str(mnist.source),
+        "config": _config_dict(cfg),
+    }
+    atomic.write_json(artifacts["metrics"], metrics)
+    return FinetuneResult(
+        run_dir=run, model_path=artifacts["model"], samples_train=len(train_idx),
+        samples_holdout=len(held_idx), mnist_images=n_mnist, holdout_before=holdout_before,
+        holdout_after=holdout_after, mnist_before=mnist_before, mnist_after=mnist_after,
+        train_seconds=train_seconds, warnings=warnings, artifacts=artifacts,
+    )

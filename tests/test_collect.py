@@ -1,0 +1,85 @@
+"""`cnn-edge collect`: headless from a video file standing in for the camera, and from photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_edge import synthetic_photos as sp
+from cnn_edge.edge_runtime.collect import INPUT_SUFFIX, CollectConfig, collect, count_samples
+from cnn_edge.edge_runtime.images import load_image
+from cnn_edge.errors import ConfigError, DataError
+
+from .conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def glyphs() -> sp.GlyphSet:
+    gs = sp.sklearn_glyphs()
+    return gs.take([int(np.flatnonzero(gs.labels == d)[0]) for d in (7, 3, 1)])
+
+
+@pytest.fixture(scope="module")
+def card_video(tmp_path_factory, glyphs) -> Path:
+    path = tmp_path_factory.mktemp("video") / "cards.avi"
+    sp.make_card_video(path, glyphs, frames_per_card=6, size=(320, 240), seed=1)
+    return path
+
+
+def _pairs(folder: Path) -> tuple[list[Path], list[Path]]:
+    files = sorted(folder.iterdir())
+    inputs = [p for p in files if p.name.endswith(INPUT_SUFFIX)]
+    crops = [p for p in files if not p.name.endswith(INPUT_SUFFIX)]
+    return crops, inputs
+
+
+def test_headless_video_writes_layout_and_never_overwrites(tmp_path, card_video):
+    out = tmp_path / "samples"
+    args = ("collect", "--out", str(out), "--source", str(card_video), "--label", "7",
+            "--count", "5", "--interval", "0")
+    res = run_cli(*args)
+    assert res.returncode == 0, res.stderr
+    crops, inputs = _pairs(out / "7")
+    assert len(crops) == len(inputs) == 5
+    assert sorted(p.name[: -len(INPUT_SUFFIX)] for p in inputs) == sorted(p.stem for p in crops)
+    for crop, small in zip(crops, sorted(inputs), strict=True):
+        assert "_cards_" in crop.name and crop.name[:8].isdigit()  # time and source in the name
+        assert load_image(small).shape == (28, 28)
+        assert min(load_image(crop).shape[:2]) > 28
+    assert "7:5" in res.stdout and "total 5" in res.stdout
+    before = {p.name: p.read_bytes() for p in (out / "7").iterdir()}
+
+    again = run_cli(*args)
+    assert again.returncode == 0, again.stderr
+    after = {p.name: p.read_bytes() for p in (out / "7").iterdir()}
+    assert len(after) == 20 and all(after[name] == data for name, data in before.items())
+    assert count_samples(out)["7"] == 10 and "7:10" in again.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["7"]
+
+
+def test_from_photos_folder(tmp_path, glyphs):
+    photos = tmp_path / "photos"
+    sp.make_photo_set(photos, glyphs.take([1, 1, 1, 1]), seed=5, frame_size=(320, 240))
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8not a jpeg")
+    out = tmp_path / "samples"
+    result = collect(CollectConfig(out=out, from_path=photos, label=3))
+    assert len(result.saved) == 4 and result.counts["3"] == 4
+    assert len(result.problems) == 1 and "broken.jpg" in result.problems[0]
+    crops, inputs = _pairs(out / "3")
+    assert len(crops) == len(inputs) == 4 and all(c.suffix == ".jpg" and "photo-" in c.name for c in crops)
+    res = run_cli("collect", "--out", str(out), "--from", str(photos), "--label", "3")
+    assert res.returncode == 1 and "broken.jpg" in res.stderr and "3:8" in res.stdout
+
+
+def test_bad_options_are_one_line_errors(tmp_path):
+    with pytest.raises(ConfigError, match="--from needs --label"):
+        collect(CollectConfig(out=tmp_path / "s", from_path=tmp_path))
+    with pytest.raises(DataError, match="no image files"):
+        collect(CollectConfig(out=tmp_path / "s", from_path=tmp_path, label=1))
+    res = run_cli("collect", "--out", str(tmp_path / "s"), "--label", "12", "--source", "x.avi")
+    assert res.returncode == 2 and "--label must be a digit" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("collect", "--out", str(tmp_path / "s"), "--source", str(tmp_path / "none.avi"),
+                  "--no-display")
+    assert res.returncode == 2 and "needs --label" in res.stderr
