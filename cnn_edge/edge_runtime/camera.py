@@ -49,6 +49,8 @@ class CameraConfig:
     frames: stop after this many frames (None: until the stream ends or the user quits).
     loop: replay a video file from its start each time it ends (a demo, a soak test); bound
         the run with `frames`. Meaningless for live cameras and streams, which never end.
+    realtime: deliver a video file's frames at its own frame rate, as a camera would (a frame
+        the model has no time for is dropped); off, a file runs as fast as the model can.
     smooth: report the majority label over the last K frames (1: no smoothing).
     find_card: look for a card (or a page) in the region before the digit, and say "no digit"
         when there is none; off, the whole region is treated as paper (a plain photo).
@@ -61,6 +63,7 @@ class CameraConfig:
     display: bool = True
     frames: int | None = None
     loop: bool = False
+    realtime: bool = False
     smooth: int = 1
     find_card: bool = True
     backend: str = "auto"
@@ -151,20 +154,24 @@ class VideoFileSource(FrameSource):
 
     A damaged frame is skipped, and a file that breaks off before the frame count in its
     header ends the run normally: `problem()` then says what happened. With `loop`, the file
-    is replayed from its start whenever it ends.
+    is replayed from its start whenever it ends. With `realtime`, frames come at the file's
+    own frame rate and only the newest is kept, as from a camera.
     """
 
-    def __init__(self, capture: Any, name: str = "video", loop: bool = False) -> None:
+    def __init__(self, capture: Any, name: str = "video", loop: bool = False, realtime: bool = False) -> None:
         import cv2
 
         self._cap = capture
         self._name = name
         self._loop = loop
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0) if realtime else 0.0
+        # A file that does not say its frame rate (or says nonsense) plays at 30 FPS.
+        self._period = 0.0 if not realtime else 1.0 / (fps if 1.0 <= fps <= 1000.0 else 30.0)
         self._declared = max(0, int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0))
         self._first_pass = 0  # frames decoded before the file first ended
         self._skipped = 0  # damaged frames passed over on the way
         self._ended_once = False
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=8)
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=1 if realtime else 8)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="video-reader", daemon=True)
         self._thread.start()
@@ -173,6 +180,7 @@ class VideoFileSource(FrameSource):
         import cv2
 
         bad = pass_frames = 0
+        due = time.perf_counter()
         try:
             while not self._stop.is_set():
                 ok, frame = self._cap.read()
@@ -191,6 +199,10 @@ class VideoFileSource(FrameSource):
                 pass_frames += 1
                 if not self._ended_once:
                     self._first_pass += 1
+                if self._period:
+                    due = self._pace(due)
+                    self._put_newest(frame)
+                    continue
                 while not self._stop.is_set():
                     try:
                         self._queue.put(frame, timeout=0.1)
@@ -199,6 +211,26 @@ class VideoFileSource(FrameSource):
                         continue
         finally:
             self._put_end()
+
+    def _pace(self, due: float) -> float:
+        """Sleep until the next frame is due; returns when the one after it is."""
+        due += self._period
+        now = time.perf_counter()
+        if due < now - 1.0:  # more than a second behind (a suspended machine): catch up at once
+            due = now
+        self._stop.wait(max(0.0, due - now))
+        return due
+
+    def _put_newest(self, frame: np.ndarray) -> None:
+        """A camera does not wait for the model: a frame still unread is replaced."""
+        try:
+            self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self._queue.put_nowait(frame)
+        except queue.Full:  # pragma: no cover - only this thread puts
+            pass
 
     def _put_end(self) -> None:
         while not self._stop.is_set():
@@ -294,10 +326,11 @@ class LatestFrameSource(FrameSource):
         self._release()
 
 
-def open_source(spec: str, loop: bool = False) -> FrameSource:
+def open_source(spec: str, loop: bool = False, realtime: bool = False) -> FrameSource:
     """Open a camera index, video file, URL or picamera2; `CameraError` with one line if it fails.
 
-    `loop` replays a video file from its start whenever it ends; it does nothing for live sources.
+    `loop` replays a video file from its start whenever it ends; `realtime` plays it at its own
+    frame rate. Both do nothing for live sources.
     """
     spec = spec.strip()
     if spec.lower() == PICAMERA2:
@@ -341,7 +374,7 @@ def open_source(spec: str, loop: bool = False) -> FrameSource:
     if not opened:
         cap.release()
         raise CameraError(f"{path} is not a video file OpenCV can read")
-    return VideoFileSource(cap, str(path), loop=loop)
+    return VideoFileSource(cap, str(path), loop=loop, realtime=realtime)
 
 
 def _live_from_capture(cap: Any, name: str) -> FrameSource:
@@ -432,11 +465,14 @@ def run_camera(
     config: CameraConfig,
     on_frame: Callable[[FrameResult], None] | None = None,
     on_notice: Callable[[str], None] | None = None,
+    on_image: Callable[[np.ndarray, tuple[int, int, int, int], FrameResult], None] | None = None,
 ) -> CameraSummary:
     """Run until the stream ends, `frames` are done, the user quits or presses Ctrl-C.
 
     `on_frame` sees every processed frame; `on_notice` gets one-off remarks (e.g. running
-    headless). Ctrl-C is not an error here: it ends the run and the summary says so.
+    headless); `on_image` gets each frame's picture as read (copy it before drawing on it, e.g.
+    with `draw_overlay`), its search region and its result. Ctrl-C is not an error here: it
+    ends the run and the summary says so.
     """
     if config.frames is not None and config.frames < 1:
         raise ConfigError(f"--frames must be at least 1, got {config.frames}")
@@ -449,7 +485,7 @@ def run_camera(
         load_model(config.model, backend=config.backend, threads=config.threads),
         CAMERA if config.find_card else DEFAULT,
     )
-    source = open_source(config.source, loop=config.loop)
+    source = open_source(config.source, loop=config.loop, realtime=config.realtime)
 
     show = False
     if config.display:
@@ -489,6 +525,8 @@ def run_camera(
             n += 1
             if on_frame is not None:
                 on_frame(result)
+            if on_image is not None:
+                on_image(frame, roi, result)
             if show:
                 import cv2
 
