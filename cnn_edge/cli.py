@@ -280,6 +280,25 @@ def infer(
         bool,
         typer.Option("--loop", help="Camera from a video file: replay it from the start when it ends"),
     ] = False,
+    realtime: Annotated[
+        bool,
+        typer.Option("--realtime", help="Camera from a video file: play it at its own frame rate"),
+    ] = False,
+    serve: Annotated[
+        str | None,
+        typer.Option(
+            metavar="[HOST:]PORT",
+            help="Camera: serve a live page, /stream (MJPEG), /stats (JSON) and /healthz over HTTP; "
+            "HOST defaults to 127.0.0.1 (this machine only), 0.0.0.0 lets other machines watch",
+        ),
+    ] = None,
+    serve_fps: Annotated[float, typer.Option(help="--serve: most frames a second sent to a viewer")] = 15.0,
+    jpeg_quality: Annotated[int, typer.Option(help="--serve: JPEG quality of the stream (1-100)")] = 75,
+    token: Annotated[
+        str | None,
+        typer.Option(help="--serve: require this token (?token=... or 'Authorization: Bearer ...'); "
+                     "/healthz stays open", envvar="CNN_EDGE_TOKEN", show_envvar=True),
+    ] = None,
     smooth: Annotated[int, typer.Option(help="Report the majority label of the last K frames")] = 1,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
     save_preprocessed: Annotated[
@@ -295,7 +314,7 @@ def infer(
         if paths:
             err("error: give image paths or --camera, not both")
             raise typer.Exit(2)
-        from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
+        from cnn_edge.edge_runtime.camera import CameraConfig
 
         cfg = CameraConfig(
             model=model,
@@ -305,6 +324,7 @@ def infer(
             display=not no_display,
             frames=frames,
             loop=loop,
+            realtime=realtime,
             smooth=smooth,
             backend=backend,
             threads=threads,
@@ -319,11 +339,17 @@ def infer(
                 typer.echo(f"frame {r.frame:>6}  {label}{conf}  {r.fps:.1f} FPS  {r.latency_ms:.2f} ms")
             show_frame.last = r.label
 
-        with user_errors():
-            summary = run_camera(cfg, on_frame=show_frame, on_notice=err)
+        if serve is None:
+            from cnn_edge.edge_runtime.camera import run_camera
+
+            with user_errors():
+                summary = run_camera(cfg, on_frame=show_frame, on_notice=err)
+            exit_interrupted = 130
+        else:
+            summary, exit_interrupted = _serve_camera(cfg, serve, serve_fps, jpeg_quality, token, show_frame)
         typer.echo(f"summary: {summary.text()}", err=json_out)
         if summary.interrupted:
-            raise typer.Exit(130)
+            raise typer.Exit(exit_interrupted)
         if summary.source_failed:
             raise typer.Exit(1)  # every frame read was still reported above
         return
@@ -357,6 +383,47 @@ def infer(
     if result.failed:
         err(f"{result.failed} of {len(result.records)} files could not be processed")
         raise typer.Exit(1)
+
+
+def _serve_camera(cfg, address: str, fps: float, quality: int, token: str | None, show_frame):
+    """`infer --camera --serve`: the camera loop with the live server beside it.
+
+    SIGTERM (a service manager stopping it) ends the run like Ctrl-C; returns the summary and
+    the exit status an interrupted run gets (130 for Ctrl-C, 143 for SIGTERM).
+    """
+    import signal
+
+    from cnn_edge.edge_runtime.camera import run_camera
+    from cnn_edge.edge_runtime.live_server import LiveServer, ServeConfig, backend_label, parse_address
+
+    terminated = []
+
+    def on_sigterm(signum, frame) -> None:
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        with user_errors():
+            host, port = parse_address(address)
+            scfg = ServeConfig(host=host, port=port, token=token, fps=fps, jpeg_quality=quality,
+                               model=cfg.model.name, backend=backend_label(cfg.backend))
+            with LiveServer(scfg) as server:
+                if server.local_only:
+                    err(f"serving on {server.url} (this machine only; --serve 0.0.0.0:{server.port} "
+                        "lets other machines watch)")
+                else:
+                    where = f"serving on {server.url} (port {server.port} on every network interface"
+                    err(f"{where}; the token goes in the URL: ?token=...)" if token else
+                        f"{where}; no --token: anyone who can reach this machine can watch)")
+                summary = run_camera(cfg, on_frame=show_frame, on_notice=err, on_image=server.publish)
+    except typer.Exit as exc:
+        if terminated and exc.exit_code == 130:
+            raise typer.Exit(143) from None
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return summary, 143 if terminated else 130
 
 
 @app.command()
