@@ -310,6 +310,9 @@ def infer(
     """Run a .tflite model on photos of handwritten digits, or on a camera (no TensorFlow needed)."""
     import json
 
+    if not camera and (serve is not None or realtime):
+        err("error: --serve and --realtime work with --camera only")
+        raise typer.Exit(2)
     if camera:
         if paths:
             err("error: give image paths or --camera, not both")

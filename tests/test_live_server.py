@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import shutil
 import signal
@@ -375,7 +374,15 @@ def test_port_in_use_is_one_line(converted_run, video, tmp_path):
             [sys.executable, "-m", "cnn_edge", "infer", "--model", str(converted_run / "model_int8.tflite"),
              "--camera", "--source", str(video), "--no-display", "--serve", str(port)],
             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-            env={**os.environ},
         )
     assert res.returncode == 2, res.stderr
     assert res.stderr.strip().count("\n") == 0 and f"cannot serve on 127.0.0.1:{port}" in res.stderr
+
+
+def test_serve_needs_the_camera(converted_run, tmp_path):
+    res = subprocess.run(
+        [sys.executable, "-m", "cnn_edge", "infer", "--model", str(converted_run / "model_int8.tflite"),
+         str(tmp_path), "--serve", "8080"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 2 and "--camera" in res.stderr

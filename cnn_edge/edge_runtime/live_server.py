@@ -337,8 +337,11 @@ class LiveServer:
                 frame, roi, result = self._latest
                 sent_seq = self._latest_seq
             next_due = time.monotonic() + period
-            ok, buf = cv2.imencode(".jpg", draw_overlay(frame.copy(), roi, result), params)
-            if not ok:  # pragma: no cover - OpenCV encodes any 8-bit image
+            try:
+                ok, buf = cv2.imencode(".jpg", draw_overlay(frame.copy(), roi, result), params)
+            except cv2.error:  # pragma: no cover - a frame OpenCV cannot draw on: skip it, keep serving
+                ok = False
+            if not ok:  # pragma: no cover
                 continue
             jpeg = buf.tobytes()
             with self._lock:
