@@ -668,7 +668,7 @@ def finetune(
     ] = False,
     epochs: Annotated[int, typer.Option(help="Passes over samples + MNIST images")] = 15,
     batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 64,
-    learning_rate: Annotated[float, typer.Option(help="Adam learning rate (cosine-decayed)")] = 1e-3,
+    learning_rate: Annotated[float, typer.Option(help="Adam learning rate (cosine-decayed)")] = 3e-4,
     holdout: Annotated[
         float, typer.Option(help="Fraction of each class's samples held out to measure")
     ] = 0.25,
