@@ -219,6 +219,7 @@ class LiveServer:
         self._viewers: set[_Viewer] = set()
         self._sockets: set[socket.socket] = set()
         self._encoded = 0
+        self._dropped_gone = 0  # frames dropped for viewers that have left
         self._stream_fps = RollingFps(2.0)
         self._started = time.monotonic()
         self._httpd: _HttpServer | None = None
@@ -361,7 +362,7 @@ class LiveServer:
             latencies, prep = list(self._latencies), list(self._prep)
             recent = list(self._recent)
             frames, viewers, encoded = self._frames, len(self._viewers), self._encoded
-            dropped = sum(v.dropped for v in self._viewers)
+            dropped = self._dropped_gone + sum(v.dropped for v in self._viewers)
             stream_fps = self._stream_fps.fps if viewers else 0.0
             size = self._frame_size
         age = now - last_time if result is not None else None
@@ -425,6 +426,7 @@ class LiveServer:
         with self._lock:
             self._viewers.discard(viewer)
             self._sockets.discard(viewer.conn)
+            self._dropped_gone += viewer.dropped
         viewer.close()
 
     @property
