@@ -342,14 +342,19 @@ def infer(
                 typer.echo(f"frame {r.frame:>6}  {label}{conf}  {r.fps:.1f} FPS  {r.latency_ms:.2f} ms")
             show_frame.last = r.label
 
-        if serve is None:
-            from cnn_edge.edge_runtime.camera import run_camera
+        from cnn_edge.edge_runtime.camera import run_camera
 
-            with user_errors():
-                summary = run_camera(cfg, on_frame=show_frame, on_notice=err)
-            exit_interrupted = 130
-        else:
-            summary, exit_interrupted = _serve_camera(cfg, serve, serve_fps, jpeg_quality, token, show_frame)
+        with sigterm_as_ctrl_c() as terminated:
+            try:
+                if serve is None:
+                    with user_errors():
+                        summary = run_camera(cfg, on_frame=show_frame, on_notice=err)
+                else:
+                    summary = _serve_camera(cfg, serve, serve_fps, jpeg_quality, token, show_frame)
+            except typer.Exit as exc:
+                # Stopped by SIGTERM before the loop ran (loading the model): 143, as below.
+                raise typer.Exit(143 if terminated and exc.exit_code == 130 else exc.exit_code) from None
+        exit_interrupted = 143 if terminated else 130
         typer.echo(f"summary: {summary.text()}", err=json_out)
         if summary.interrupted:
             raise typer.Exit(exit_interrupted)
@@ -389,44 +394,42 @@ def infer(
 
 
 def _serve_camera(cfg, address: str, fps: float, quality: int, token: str | None, show_frame):
-    """`infer --camera --serve`: the camera loop with the live server beside it.
-
-    SIGTERM (a service manager stopping it) ends the run like Ctrl-C; returns the summary and
-    the exit status an interrupted run gets (130 for Ctrl-C, 143 for SIGTERM).
-    """
-    import signal
-
+    """`infer --camera --serve`: the camera loop with the live server beside it; the summary."""
     from cnn_edge.edge_runtime.camera import run_camera
     from cnn_edge.edge_runtime.live_server import LiveServer, ServeConfig, backend_label, parse_address
 
-    terminated = []
+    with user_errors():
+        host, port = parse_address(address)
+        scfg = ServeConfig(host=host, port=port, token=token, fps=fps, jpeg_quality=quality,
+                           model=cfg.model.name, backend=backend_label(cfg.backend))
+        with LiveServer(scfg) as server:
+            if server.local_only:
+                err(f"serving on {server.url} (this machine only; --serve 0.0.0.0:{server.port} "
+                    "lets other machines watch)")
+            else:
+                where = f"serving on {server.url} (port {server.port} on every network interface"
+                err(f"{where}; the token goes in the URL: ?token=...)" if token else
+                    f"{where}; no --token: anyone who can reach this machine can watch)")
+            return run_camera(cfg, on_frame=show_frame, on_notice=err, on_image=server.publish)
 
-    def on_sigterm(signum, frame) -> None:
+
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[list[int]]:
+    """SIGTERM (a service manager stopping a camera run) ends it like Ctrl-C: the loop stops,
+    the camera is released and the summary printed. The yielded list records that it came."""
+    import signal
+
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:
         terminated.append(signum)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        with user_errors():
-            host, port = parse_address(address)
-            scfg = ServeConfig(host=host, port=port, token=token, fps=fps, jpeg_quality=quality,
-                               model=cfg.model.name, backend=backend_label(cfg.backend))
-            with LiveServer(scfg) as server:
-                if server.local_only:
-                    err(f"serving on {server.url} (this machine only; --serve 0.0.0.0:{server.port} "
-                        "lets other machines watch)")
-                else:
-                    where = f"serving on {server.url} (port {server.port} on every network interface"
-                    err(f"{where}; the token goes in the URL: ?token=...)" if token else
-                        f"{where}; no --token: anyone who can reach this machine can watch)")
-                summary = run_camera(cfg, on_frame=show_frame, on_notice=err, on_image=server.publish)
-    except typer.Exit as exc:
-        if terminated and exc.exit_code == 130:
-            raise typer.Exit(143) from None
-        raise
+        yield terminated
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return summary, 143 if terminated else 130
 
 
 @app.command()

@@ -87,3 +87,25 @@ def test_missing_video_and_picamera2(converted_run):
     res = run_cli("infer", "--model", str(converted_run / "model_int8.tflite"), "--camera", "--source",
                   "picamera2", "--no-display")
     assert res.returncode != 0 and "picamera2" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_sigterm_ends_a_camera_run_like_ctrl_c_with_143(converted_run, card_video):
+    """A service manager stopping `infer --camera` gets the summary and 143, not a traceback."""
+    import signal
+    import subprocess
+    import sys
+
+    path, _ = card_video
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cnn_edge", "infer", "--model", str(converted_run / "model_int8.tflite"),
+         "--camera", "--source", str(path), "--loop", "--no-display", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout.readline().startswith("{"), proc.stderr  # the loop is running
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, stderr
+    assert "summary:" in stderr and "interrupted" in stderr and "Traceback" not in stderr

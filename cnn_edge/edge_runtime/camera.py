@@ -31,6 +31,8 @@ from cnn_edge.quiet import native_stderr_silenced
 
 WINDOW = "cnn-edge"
 PICAMERA2 = "picamera2"
+# The summary's latency percentiles cover at most this many recent frames (~55 min at 30 FPS).
+SUMMARY_FRAMES = 100_000
 # How long a live camera may stay silent before it counts as unplugged.
 STALL_SECONDS = 5.0
 # Unreadable frames in a row a video file may have before it counts as broken off.
@@ -96,7 +98,10 @@ class FrameResult:
 
 @dataclass(frozen=True)
 class CameraSummary:
-    """What a run did; `stop_reason` is one of: end of stream, frame limit, quit, interrupted, camera lost."""
+    """What a run did; `stop_reason` is one of: end of stream, frame limit, quit, interrupted, camera lost.
+
+    `latency_ms` and `preprocess_ms` are percentiles over the last `SUMMARY_FRAMES` frames.
+    """
 
     source: str
     frames: int
@@ -495,8 +500,10 @@ def run_camera(
         else:
             notice(f"running headless: {problem}")
 
-    latencies: list[float] = []
-    prep_times: list[float] = []
+    # Timings for the summary's percentiles: the most recent frames only, so a camera left
+    # running for days (30 FPS is 2.6 million frames a day) does not grow without bound.
+    latencies: deque[float] = deque(maxlen=SUMMARY_FRAMES)
+    prep_times: deque[float] = deque(maxlen=SUMMARY_FRAMES)
     recent: deque[int | None] = deque(maxlen=config.smooth)
     fps = RollingFps(1.0)
     n = no_digit = 0
