@@ -15,18 +15,14 @@ from cnn_edge.errors import ConfigError, DataError, RunDirError
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
 from cnn_edge.trainer import run_dir as rd
+from cnn_edge.trainer.training import check_fit_options
 
 Log = Callable[[str], None]
 
 
 def validate_config(cfg: FinetuneConfig) -> None:
     """Reject options that cannot work, before anything heavy is read or imported."""
-    if cfg.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
-    if cfg.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
-    if not cfg.learning_rate > 0:
-        raise ConfigError(f"--learning-rate must be positive, got {cfg.learning_rate}")
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
     if not cfg.mnist_ratio >= 0:
         raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
     if not 0 < cfg.holdout < 1:

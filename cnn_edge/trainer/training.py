@@ -29,14 +29,19 @@ from cnn_edge.trainer.config import (
 Log = Callable[[str], None]
 
 
+def check_fit_options(epochs: int, batch_size: int, learning_rate: float) -> None:
+    """The options every Keras fit here takes (train, finetune): one clear line when unusable."""
+    if epochs < 1:
+        raise ConfigError(f"--epochs must be at least 1, got {epochs}")
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    if not learning_rate > 0:
+        raise ConfigError(f"--learning-rate must be positive, got {learning_rate}")
+
+
 def validate_config(cfg: TrainConfig) -> None:
     """Reject options that cannot work, before anything heavy is imported."""
-    if cfg.epochs < 1:
-        raise ConfigError(f"--epochs must be at least 1, got {cfg.epochs}")
-    if cfg.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
-    if not cfg.learning_rate > 0:
-        raise ConfigError(f"--learning-rate must be positive, got {cfg.learning_rate}")
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
     if cfg.arch not in ARCHES:
         raise ConfigError(f"unknown --arch {cfg.arch!r}", hint=f"choose one of: {', '.join(ARCHES)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
