@@ -12,6 +12,7 @@ import numpy as np
 
 from cnn_edge import atomic
 from cnn_edge.calibration_data import array_sha256, load_evaluation_set
+from cnn_edge.checksums import sha256_file
 from cnn_edge.converter import export, manifest, verify
 from cnn_edge.converter.calibration import CalibrationSet, load_calibration
 from cnn_edge.converter.config import ConvertConfig, ConvertResult, ModelReport
@@ -102,7 +103,7 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
 
     # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
     shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
-    source = {"path": str(shown), "sha256": export.sha256_file(model_path), "accuracy": keras_accuracy}
+    source = {"path": str(shown), "sha256": sha256_file(model_path), "accuracy": keras_accuracy}
     evaluation = None
     if eval_images is not None:
         evaluation = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",

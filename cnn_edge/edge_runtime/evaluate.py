@@ -6,7 +6,6 @@ reference defaults to the float32 model named in the `manifest.json` beside the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.checksums import sha256_file
 from cnn_edge.edge_runtime.evaldata import EvalData, load_eval_data
 from cnn_edge.edge_runtime.latency import LatencyReport, measure_model
 from cnn_edge.edge_runtime.significance import Significance, compare
@@ -186,7 +186,7 @@ def _check_sha256(path: Path, manifest: dict[str, Any]) -> None:
         if not (isinstance(entry, dict) and entry.get("file") == path.name and entry.get("sha256")):
             continue
         try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            digest = sha256_file(path)
         except OSError:
             return  # a missing or unreadable model is reported when it is loaded
         if digest != entry["sha256"]:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from cnn_edge import atomic
+from cnn_edge.checksums import sha256_file
 from cnn_edge.errors import ConfigError, DataError, RunDirError
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
@@ -62,16 +63,6 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
         held.extend(idx[:k])
         train.extend(idx[k:])
     return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(held, dtype=np.int64))
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _config_dict(cfg: FinetuneConfig) -> dict[str, Any]:
@@ -156,7 +147,7 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
     lineage = {
         "kind": "finetune",
         "parent_run": str(Path(cfg.run).resolve()),
-        "parent_model_sha256": _sha256(parent_model),
+        "parent_model_sha256": sha256_file(parent_model),
         "samples": str(Path(cfg.samples).resolve()),
         "samples_sha256": samples.sha256,
         "samples_count": len(samples.labels),
