@@ -55,3 +55,7 @@ class Interrupted(CnnEdgeError):
     def __init__(self, message: str, *, exit_code: int = 130, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = exit_code
+
+
+class DeployError(CnnEdgeError):
+    """A device that cannot be reached, refuses the key, lacks cnn-edge, or has no room for the bundle."""

@@ -1,0 +1,317 @@
+"""`cnn-edge deploy`: copy a run's edge bundle to a device over SSH, verify it, and measure it there.
+
+Steps: read the device's checksums, copy only what differs (through a staging folder, renamed
+into place once it checks out), verify every file by sha256, then run `cnn-edge doctor` and
+`cnn-edge evaluate` on the device and the same evaluate here, and save both side by side in
+the run folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cnn_edge import __version__
+from cnn_edge.atomic import write_text
+from cnn_edge.deploy import remote
+from cnn_edge.deploy.bundle import collect_bundle, run_name, write_tar
+from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
+from cnn_edge.deploy.report import device_summary
+from cnn_edge.deploy.ssh import SshSession
+from cnn_edge.deploy.target import Target, parse_target
+from cnn_edge.errors import ConfigError, DeployError
+
+SPACE_MARGIN = 1 << 20  # keep 1 MiB free beyond the bundle: a device with a full disk misbehaves
+CHECK_TIMEOUT = 3600.0  # a Pi Zero evaluating 10,000 images in float32 takes minutes, not hours
+ARM32 = ("armv6l", "armv7l", "armv8l", "armhf")
+
+
+def deploy(cfg: DeployConfig) -> DeployResult:
+    """Copy, verify and (unless cfg.check is False) check the run's bundle on the device."""
+    if cfg.eval_limit is not None and cfg.eval_limit < 1:
+        raise ConfigError("--eval-limit must be at least 1")
+    if cfg.eval_runs < 0:
+        raise ConfigError("--eval-runs must be 0 or more")
+    say = cfg.progress or (lambda _line: None)
+    files = collect_bundle(cfg.run, cfg.formats)
+    target = parse_target(cfg.to, run_name(cfg.run))
+    names = [f.name for f in files]
+    with SshSession(
+        target.destination,
+        ssh_config=cfg.ssh_config,
+        options=cfg.ssh_options,
+        accept_new_host_key=cfg.accept_new_host_key,
+        connect_timeout=cfg.connect_timeout,
+    ) as ssh:
+        say(f"connecting to {target.destination}")
+        state = _inspect(ssh, target, names)
+        changed = [f for f in files if state.hashes.get(f.name) != f.sha256]
+        unchanged = tuple(f.name for f in files if f not in changed)
+        where = f"{target.destination}:{state.path or target.path}"
+        if changed:
+            size = sum(f.size_bytes for f in changed)
+            say(
+                f"{where}: {len(changed)} of {len(files)} files to copy ({_mb(size)}), "
+                f"{len(unchanged)} unchanged"
+            )
+            _check_space(state, size, where)
+            started = time.perf_counter()
+            final = _upload(ssh, target, changed, names, where)
+            say(f"copied {len(changed)} files in {time.perf_counter() - started:.1f} s")
+        else:
+            say(f"{where}: all {len(files)} files already there, nothing to copy")
+            final = remote.parse_hashes(ssh.run(remote.verify_script(target.path, names)).stdout)
+        _verify(files, final, where)
+        say(f"sha256 verified on the device: {len(files)}/{len(files)} files")
+        report = None
+        if cfg.check:
+            report = _check_device(ssh, target, files, cfg, say)
+    report_path = None
+    if report is not None:
+        report.update(
+            destination=target.destination,
+            remote_path=state.path or target.path,
+            copied=[f.name for f in changed],
+            unchanged=list(unchanged),
+            verified=True,
+            bundle=[{"name": f.name, "size_bytes": f.size_bytes, "sha256": f.sha256} for f in files],
+        )
+        report_path = cfg.run / f"device-{_slug(target.destination)}.json"
+        write_text(report_path, json.dumps(report, indent=2) + "\n")
+        say(f"report saved: {report_path}")
+    return DeployResult(
+        destination=target.destination,
+        remote_path=state.path or target.path,
+        copied=tuple(f.name for f in changed),
+        unchanged=unchanged,
+        bytes_sent=sum(f.size_bytes for f in changed),
+        verified=True,
+        report=report,
+        report_path=report_path,
+    )
+
+
+def _inspect(ssh: SshSession, target: Target, names: list[str]) -> remote.RemoteState:
+    done = ssh.run(remote.inspect_script(target.path, names))
+    if done.returncode == remote.NO_FOLDER:
+        raise DeployError(
+            f"cannot create or enter {target.path} on {target.destination}: {_last_line(done.stderr)}",
+            hint="choose a folder the SSH user may write, e.g. --to USER@HOST:~/cnn-edge/RUN",
+        )
+    if done.returncode == remote.NO_HASH_TOOL:
+        raise DeployError(
+            f"{target.destination} has neither sha256sum nor shasum",
+            hint="install coreutils on the device (sudo apt install coreutils)",
+        )
+    if done.returncode != 0:
+        raise DeployError(f"checking {target} failed: {_last_line(done.stderr)}")
+    return remote.parse_inspect(done.stdout)
+
+
+def _check_space(state: remote.RemoteState, size: int, where: str) -> None:
+    if state.free_bytes is not None and state.free_bytes < size + SPACE_MARGIN:
+        raise DeployError(
+            f"not enough disk space on the device: {_mb(state.free_bytes)} free in {where}, "
+            f"the copy needs {_mb(size + SPACE_MARGIN)}",
+            hint="free some space there (old runs, `sudo apt clean`) or choose another folder; "
+            "nothing was changed",
+        )
+
+
+def _upload(
+    ssh: SshSession, target: Target, changed: list[BundleFile], names: list[str], where: str
+) -> dict[str, str]:
+    """Stream the changed files as a tar.gz; the device swaps them in only when all arrived intact."""
+    cmd = ssh.start(remote.upload_script(target.path, changed, names))
+    try:
+        write_tar(cmd.stdin, tuple(changed))
+    except BrokenPipeError:
+        pass  # the device stopped reading: its exit code and message say why
+    except (OSError, tarfile.TarError) as exc:
+        cmd.finish()
+        raise DeployError(
+            f"the copy to {where} was cut short ({exc})",
+            hint="the device keeps its previous bundle; run the deploy again",
+        ) from None
+    except BaseException:
+        cmd.kill()
+        raise
+    done = cmd.finish()
+    if done.returncode == 0:
+        return remote.parse_hashes(done.stdout)
+    message = _last_line(done.stderr)
+    if "No space left" in done.stderr:
+        raise DeployError(
+            f"the device ran out of disk space while copying to {where}",
+            hint="free some space there (old runs, `sudo apt clean`); the previous bundle is untouched",
+        )
+    if done.returncode == remote.CHECKSUM_MISMATCH:
+        raise DeployError(
+            f"files arrived corrupted on {target.destination} (sha256 mismatch)",
+            hint="the previous bundle is untouched; run the deploy again, and check the device's storage",
+        )
+    if done.returncode == remote.UNPACK_FAILED:
+        raise DeployError(
+            f"unpacking the copy on {where} failed: {message}",
+            hint="the previous bundle is untouched; is tar installed there, and is the folder writable?",
+        )
+    if done.returncode == remote.NO_FOLDER:
+        raise DeployError(
+            f"cannot write to {where}: {message}", hint="choose a folder the SSH user may write"
+        )
+    raise DeployError(
+        f"the copy to {where} failed (exit {done.returncode}): {message}",
+        hint="the previous bundle is untouched; run the deploy again",
+    )
+
+
+def _verify(files: tuple[BundleFile, ...], remote_hashes: dict[str, str], where: str) -> None:
+    bad = [f.name for f in files if remote_hashes.get(f.name) != f.sha256]
+    if bad:
+        raise DeployError(
+            f"{where}: {', '.join(bad)} do not match after the copy (sha256)",
+            hint="run the deploy again; if it repeats, check the device's storage (SD card)",
+        )
+
+
+def _check_device(
+    ssh: SshSession, target: Target, files: tuple[BundleFile, ...], cfg: DeployConfig, say: Any
+) -> dict[str, Any]:
+    """doctor + evaluate on the device, the same evaluate here, and a side-by-side summary."""
+    probe = _probe(ssh, target, cfg.remote_cnn_edge)
+    cmd = probe["cmd"]
+    say(
+        f"on the device: cnn-edge {probe.get('version', '?').removeprefix('cnn-edge ')} ({cmd}), "
+        f"{probe.get('machine', '?')}, Python {probe.get('python', '?')}"
+    )
+    doctor_args = ["doctor", "--json", *(["--camera", cfg.camera] if cfg.camera else ["--no-camera"])]
+    say("running cnn-edge doctor on the device")
+    doctor = _remote_json(ssh, target, cmd, doctor_args, "doctor", ok_codes=(0, 1))
+    model = _model_to_evaluate(files)
+    eval_args = ["evaluate", "--model", model, "--json", "--runs", str(cfg.eval_runs)]
+    if cfg.eval_limit is not None:
+        eval_args += ["--limit", str(cfg.eval_limit)]
+    images = f"{cfg.eval_limit:,}" if cfg.eval_limit else "all"
+    say(f"running cnn-edge evaluate on the device ({model}, {images} evaluation images)")
+    device_eval = _remote_json(ssh, target, cmd, eval_args, "evaluate", ok_codes=(0,))
+    say("running the same evaluate here, for the side-by-side comparison")
+    workstation_eval = _local_evaluate(cfg.run / model, cfg)
+    notes = []
+    remote_version = probe.get("version", "").removeprefix("cnn-edge ").strip()
+    if remote_version and remote_version != __version__:
+        notes.append(f"the device runs cnn-edge {remote_version}, this computer {__version__}")
+    return {
+        "schema_version": 1,
+        "deployed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "remote": {
+            "cnn_edge": cmd,
+            "version": remote_version or None,
+            "machine": probe.get("machine"),
+            "python": probe.get("python"),
+        },
+        "summary": {
+            "device": device_summary(device_eval, doctor),
+            "workstation": device_summary(workstation_eval),
+        },
+        "doctor": doctor,
+        "device_evaluate": device_eval,
+        "workstation_evaluate": workstation_eval,
+        "notes": notes,
+    }
+
+
+def _probe(ssh: SshSession, target: Target, remote_cnn_edge: str | None) -> dict[str, str]:
+    done = ssh.run(remote.probe_script(remote_cnn_edge))
+    info = remote.parse_probe(done.stdout)
+    if done.returncode == remote.NO_PYTHON:
+        raise DeployError(
+            f"the bundle is on {target.destination} and verified, "
+            "but the device has no python3 to check it with",
+            hint="install it there (sudo apt install python3 python3-venv), then "
+            + _install_line(info)
+            + "; or pass --no-check to only copy",
+        )
+    if done.returncode == remote.NO_CNN_EDGE or "cmd" not in info:
+        where = (
+            f"at {remote_cnn_edge}"
+            if remote_cnn_edge
+            else "on its PATH, in ~/.local/bin or ~/cnn-edge-venv/bin"
+        )
+        raise DeployError(
+            f"the bundle is on {target.destination} and verified, "
+            f"but cnn-edge is not installed there ({where})",
+            hint=f"on the device run: {_install_line(info)}; then deploy again "
+            "(--remote-cnn-edge PATH names another install; --no-check only copies)",
+        )
+    return info
+
+
+def _install_line(probe: dict[str, str]) -> str:
+    if probe.get("machine", "") in ARM32:
+        return (
+            f"python3 -m venv ~/cnn-edge-venv && ~/cnn-edge-venv/bin/pip install 'cnn-edge=={__version__}' "
+            "tflite-runtime 'numpy<2' opencv-python-headless"
+        )
+    return (
+        f"python3 -m venv ~/cnn-edge-venv && ~/cnn-edge-venv/bin/pip install 'cnn-edge[edge]=={__version__}'"
+    )
+
+
+def _remote_json(
+    ssh: SshSession, target: Target, cmd: str, args: list[str], what: str, ok_codes: tuple[int, ...]
+) -> dict[str, Any]:
+    done = ssh.run(remote.cnn_edge_script(target.path, cmd, args), timeout=CHECK_TIMEOUT)
+    parsed = _last_json(done.stdout)
+    if done.returncode not in ok_codes or parsed is None:
+        raise DeployError(
+            f"cnn-edge {what} failed on {target.destination}: "
+            f"{_last_line(done.stderr) or f'exit {done.returncode}'}",
+            hint=f"run `cnn-edge {' '.join(args)}` in {target.path} on the device to see more",
+        )
+    return parsed
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    """The last line that is a JSON object (a login script may print before it)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def _model_to_evaluate(files: tuple[BundleFile, ...]) -> str:
+    """int8 when bundled, else the first non-reference model, else float32 alone."""
+    models = [f.name for f in files if f.name.endswith(".tflite")]
+    for preferred in ("model_int8.tflite", *models[1:], models[0]):
+        if preferred in models:
+            return preferred
+    raise DeployError("the bundle holds no model")  # collect_bundle always adds float32
+
+
+def _local_evaluate(model: Path, cfg: DeployConfig) -> dict[str, Any]:
+    from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate
+
+    return evaluate(EvaluateConfig(model=model, limit=cfg.eval_limit, runs=cfg.eval_runs)).to_dict()
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1].removeprefix("error: ") if lines else ""
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _slug(destination: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", destination).strip("-.") or "device"
