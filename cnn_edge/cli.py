@@ -614,6 +614,106 @@ def doctor(
 
 
 @app.command()
+def deploy(
+    run: Annotated[Path, typer.Option(help="The converted run to deploy (manifest.json and .tflite files)")],
+    to: Annotated[
+        str, typer.Option(help="USER@HOST[:PATH] or an ~/.ssh/config alias [PATH: ~/cnn-edge/RUN_NAME]")
+    ],
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", metavar="FORMAT", help="Models to copy [default: float32, int8]"),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Run doctor and evaluate on the device after the copy")
+    ] = True,
+    ssh_config: Annotated[Path | None, typer.Option(help="ssh_config file to use (ssh -F)")] = None,
+    ssh_option: Annotated[
+        list[str] | None,
+        typer.Option("--ssh-option", "-o", metavar="KEY=VALUE", help="Extra ssh option, repeatable"),
+    ] = None,
+    accept_new_host_key: Annotated[
+        bool, typer.Option("--accept-new-host-key", help="Trust a first-seen host key (a changed one never)")
+    ] = False,
+    remote_cnn_edge: Annotated[
+        str | None,
+        typer.Option(help="cnn-edge on the device [default: on PATH, in ~/.local/bin, ~/cnn-edge-venv/bin]"),
+    ] = None,
+    eval_limit: Annotated[
+        int | None, typer.Option(help="Evaluate on the first N images on both sides [default: all 10,000]")
+    ] = None,
+    eval_runs: Annotated[int, typer.Option(help="Timed single-image invokes for the latency figures")] = 200,
+    camera: Annotated[
+        str | None, typer.Option(help="Also check this camera on the device (index or picamera2)")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the result and report as one JSON object")
+    ] = False,
+) -> None:
+    """Copy a run's edge bundle to a device over SSH, verify it, and measure it there."""
+    import json
+
+    from cnn_edge.deploy import DEFAULT_FORMATS, DeployConfig
+    from cnn_edge.deploy import deploy as run_deploy
+
+    cfg = DeployConfig(
+        run=run, to=to, formats=tuple(formats) if formats else DEFAULT_FORMATS, check=check,
+        ssh_config=ssh_config, ssh_options=tuple(ssh_option or ()), accept_new_host_key=accept_new_host_key,
+        remote_cnn_edge=remote_cnn_edge, eval_limit=eval_limit, eval_runs=eval_runs, camera=camera,
+        progress=err,
+    )
+    with user_errors():
+        result = run_deploy(cfg)
+    if json_out:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    copied = ", ".join(result.copied) if result.copied else "nothing (all files were already there)"
+    typer.echo(f"{result.destination}:{result.remote_path}: copied {copied}; sha256 verified")
+    if result.report is not None:
+        from rich.console import Console
+
+        from cnn_edge.report_tables import deploy_table
+
+        console = Console()
+        if not console.is_terminal:  # piped: keep each row on one line
+            console = Console(width=120)
+        console.print(deploy_table(result.report))
+        failed = result.report["summary"]["device"].get("failed_checks") or []
+        if failed:
+            typer.echo(f"device not ready: {', '.join(failed)} failed (run cnn-edge doctor there)")
+        for note in result.report.get("notes", []):
+            typer.echo(f"note: {note}")
+        typer.echo(f"report: {result.report_path}")
+
+
+@app.command()
+def bundle(
+    run: Annotated[Path, typer.Option(help="The converted run to pack (manifest.json and .tflite files)")],
+    out: Annotated[Path, typer.Option(help="The .tar.gz to write")],
+    formats: Annotated[
+        list[str] | None,
+        typer.Option("--format", metavar="FORMAT", help="Models to include [default: float32, int8]"),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object")] = False,
+) -> None:
+    """Pack a run's edge bundle (models, manifest, README, SHA256SUMS) as a .tar.gz for any device."""
+    import json
+
+    from cnn_edge.deploy import DEFAULT_FORMATS, BundleConfig, make_bundle
+
+    with user_errors():
+        result = make_bundle(
+            BundleConfig(run=run, out=out, formats=tuple(formats) if formats else DEFAULT_FORMATS)
+        )
+    if json_out:
+        typer.echo(json.dumps(result.to_dict()))
+        return
+    for f in result.files:
+        typer.echo(f"  {result.top_dir}/{f.name}  {f.size_bytes:,} B")
+    typer.echo(f"wrote {result.out} ({result.size_bytes:,} B, sha256 {result.sha256[:12]}...); "
+               f"on the device: tar -xzf {result.out.name} && cd {result.top_dir} && sha256sum -c SHA256SUMS")
+
+
+@app.command()
 def collect(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Samples folder: DIR/0 ... DIR/9")

@@ -82,3 +82,19 @@ def doctor_table(result: Any) -> Table:
     for c in result.checks:
         t.add_row(c.name, f"[{colour.get(c.status, 'white')}]{c.status}[/]", c.detail, c.fix)
     return t
+
+
+def deploy_table(report: dict[str, Any]) -> Table:
+    """The device's figures beside the workstation's, from a `cnn-edge deploy` report."""
+    from cnn_edge.deploy.report import ROWS, format_value
+
+    device, here = report["summary"]["device"], report["summary"]["workstation"]
+    t = Table(title=f"cnn-edge deploy: {device.get('model') or 'model'} on {report['destination']}")
+    t.add_column("")
+    t.add_column("this computer", justify="right")
+    t.add_column("device", justify="right")
+    for label, key in ROWS:
+        if key in device or key in here:
+            t.add_row(label, format_value(key, here.get(key)) if key in here else "",
+                      format_value(key, device.get(key)))
+    return t

@@ -129,7 +129,7 @@ def _upload(
     """Stream the changed files as a tar.gz; the device swaps them in only when all arrived intact."""
     cmd = ssh.start(remote.upload_script(target.path, changed, names))
     try:
-        write_tar(cmd.stdin, tuple(changed))
+        write_tar(cmd.stdin, tuple(changed), mtime=int(time.time()))  # files dated as copied
     except BrokenPipeError:
         pass  # the device stopped reading: its exit code and message say why
     except (OSError, tarfile.TarError) as exc:
