@@ -27,13 +27,19 @@ BUNDLE_NAMES = {"model_float32.tflite", "model_int8.tflite", "manifest.json", "R
 # The cnn-edge of this test environment, as the "device" runs it (same machine, same venv).
 REMOTE_CNN_EDGE = str(Path(sys.executable).parent / "cnn-edge")
 
-needs_sshd = pytest.mark.skipif(sshd.unavailable_reason() is not None, reason=sshd.unavailable_reason() or "")
+
+@pytest.fixture(scope="module")
+def sshd_ready() -> None:
+    """Skip without OpenSSH's server, or fail where CI promised it ($CNN_EDGE_REQUIRE_SSHD, .ci/run)."""
+    reason = sshd.unavailable_reason()
+    if reason and os.environ.get("CNN_EDGE_REQUIRE_SSHD"):
+        pytest.fail(f"CNN_EDGE_REQUIRE_SSHD is set but {reason}")
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.SshServer]:
-    if sshd.unavailable_reason():
-        pytest.skip(sshd.unavailable_reason())
+def server(sshd_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.SshServer]:
     srv = sshd.start_sshd(tmp_path_factory.mktemp("sshd"))
     yield srv
     srv.stop()
@@ -147,7 +153,6 @@ def test_deploy_imports_no_tensorflow() -> None:
 # --- deploy over a real sshd ----------------------------------------------------------------------
 
 
-@needs_sshd
 def test_deploy_copies_verifies_and_then_copies_nothing(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -171,7 +176,6 @@ def test_deploy_copies_verifies_and_then_copies_nothing(
     assert "nothing to copy" in res.stderr
 
 
-@needs_sshd
 def test_corrupted_remote_file_is_detected_and_replaced(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -188,7 +192,6 @@ def test_corrupted_remote_file_is_detected_and_replaced(
     assert sha256_file(model) == sha256_file(run / "model_int8.tflite")
 
 
-@needs_sshd
 def test_device_report_comes_back_beside_the_workstation_figures(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -241,7 +244,6 @@ def test_device_report_comes_back_beside_the_workstation_figures(
     assert "this computer" in table.stdout and "accuracy loss (pp)" in table.stdout
 
 
-@needs_sshd
 def test_missing_cnn_edge_on_the_device_says_how_to_install_it(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -258,8 +260,9 @@ def test_missing_cnn_edge_on_the_device_says_how_to_install_it(
     assert set(remote_hashes(tmp_path / "device")) == BUNDLE_NAMES  # the copy itself went through
 
 
-@needs_sshd
-def test_device_without_python_still_gets_the_copy_then_a_clear_line(tmp_path: Path, run: Path) -> None:
+def test_device_without_python_still_gets_the_copy_then_a_clear_line(
+    sshd_ready: None, tmp_path: Path, run: Path
+) -> None:
     """A minimal device: sh, coreutils, tar and gzip on its PATH, but no python3."""
     tools = tmp_path / "device-bin"
     tools.mkdir()
@@ -303,14 +306,12 @@ def test_device_without_python_still_gets_the_copy_then_a_clear_line(tmp_path: P
         srv.stop()
 
 
-@needs_sshd
 def test_unreachable_host_is_one_line(server: sshd.SshServer, run: Path, tmp_path: Path) -> None:
     cfg = server.client_config("closed", port=sshd.free_port())  # nothing listens there
     res = deploy_cli(run, f"testpi:{tmp_path / 'device'}", cfg, "--no-check", timeout=60)
     assert res.returncode == 1 and "cannot reach testpi: connection refused" in one_error_line(res)
 
 
-@needs_sshd
 def test_refused_key_never_asks_for_a_password(server: sshd.SshServer, run: Path, tmp_path: Path) -> None:
     other_key = tmp_path / "other_key"
     sshd.keygen(other_key)
@@ -326,7 +327,6 @@ def test_refused_key_never_asks_for_a_password(server: sshd.SshServer, run: Path
     assert not (tmp_path / "device").exists()
 
 
-@needs_sshd
 def test_unknown_host_key_is_refused_unless_accept_new(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -339,7 +339,6 @@ def test_unknown_host_key_is_refused_unless_accept_new(
     assert server.host_public_key.split()[1] in (server.root / "known_hosts_unknown").read_text()
 
 
-@needs_sshd
 def test_changed_host_key_is_always_refused(server: sshd.SshServer, run: Path, tmp_path: Path) -> None:
     impostor = sshd.keygen(tmp_path / "impostor")
     cfg = server.client_config("changed", known_hosts=f"[127.0.0.1]:{server.port} {impostor}\n")
@@ -349,7 +348,6 @@ def test_changed_host_key_is_always_refused(server: sshd.SshServer, run: Path, t
     assert not (tmp_path / "device").exists()
 
 
-@needs_sshd
 def test_interrupted_copy_leaves_the_previous_bundle(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -371,7 +369,6 @@ def test_interrupted_copy_leaves_the_previous_bundle(
     assert sorted(p.name for p in dest.iterdir()) == sorted(BUNDLE_NAMES)  # staging folder removed
 
 
-@needs_sshd
 @pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("mount"), reason="mounting a small tmpfs needs root"
 )
@@ -396,7 +393,6 @@ def test_full_disk_is_one_line_and_changes_nothing(server: sshd.SshServer, run: 
             subprocess.run(["umount", str(mnt)], check=False)
 
 
-@needs_sshd
 def test_remote_path_outside_the_folder_is_a_usage_error(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
