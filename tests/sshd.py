@@ -1,8 +1,11 @@
 """A real OpenSSH server on 127.0.0.1 for the deploy tests: throwaway host key, client key and config.
 
 It runs as the current user (as root, Debian's sshd needs /run/sshd, made here), accepts only
-the throwaway key, and is stopped at the end of the module. The client side never reads the
-user's ~/.ssh: every test passes its own ssh_config (`--ssh-config`) with its own known_hosts.
+the throwaway key, and is stopped at the end of the module. Each command runs with a separate
+home (ROOT/home, also the starting folder, as ssh starts in the home) and a device-like PATH
+(/usr/bin:/bin, so nothing of this machine's own setup leaks in), set by a ForceCommand
+wrapper around the command the client asked for. The client side never reads the user's
+~/.ssh: every test passes its own ssh_config (`--ssh-config`) with its own known_hosts.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class SshServer:
     user: str
     host_public_key: str
     client_key: Path
+    home: Path
     process: subprocess.Popen[bytes]
 
     def client_config(
@@ -82,9 +86,26 @@ class SshServer:
             self.process.kill()
 
 
-def start_sshd(root: Path, extra_config: str = "") -> SshServer:
-    """Start sshd on a free port of 127.0.0.1 and wait until it accepts connections."""
+DEVICE_PATH = "/usr/bin:/bin"
+
+
+def start_sshd(root: Path, path: str = DEVICE_PATH) -> SshServer:
+    """Start sshd on a free port of 127.0.0.1 and wait until it accepts connections.
+
+    `path` is the PATH the device's commands see (a folder without python3 makes a device
+    without Python).
+    """
     root.mkdir(parents=True, exist_ok=True)
+    home = root / "home"
+    home.mkdir()
+    login = root / "login"
+    login.write_text(
+        "#!/bin/sh\n"
+        f'cd "{home}" || exit 1\n'
+        f'exec /usr/bin/env -i HOME="{home}" PATH="{path}" USER="$USER" LOGNAME="$LOGNAME" '
+        '/bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+    )
+    login.chmod(0o755)
     host_key = root / "host_ed25519"
     host_public = keygen(host_key)
     client_key = root / "client_ed25519"
@@ -96,7 +117,7 @@ def start_sshd(root: Path, extra_config: str = "") -> SshServer:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {host_key}\nPidFile {root / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {root / 'authorized_keys'}\nPubkeyAuthentication yes\n"
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
-        f"PermitRootLogin prohibit-password\nAllowUsers {user}\nLogLevel ERROR\n{extra_config}"
+        f"PermitRootLogin prohibit-password\nAllowUsers {user}\nLogLevel ERROR\nForceCommand {login}\n"
     )
     if os.geteuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation directory
@@ -115,4 +136,4 @@ def start_sshd(root: Path, extra_config: str = "") -> SshServer:
                 proc.kill()
                 raise RuntimeError("sshd did not start listening within 15 s") from None
             time.sleep(0.05)
-    return SshServer(root, port, user, " ".join(host_public.split()[:2]), client_key, proc)
+    return SshServer(root, port, user, " ".join(host_public.split()[:2]), client_key, home, proc)

@@ -244,6 +244,27 @@ def test_device_report_comes_back_beside_the_workstation_figures(
     assert "this computer" in table.stdout and "accuracy loss (pp)" in table.stdout
 
 
+def test_default_folder_is_in_the_remote_home_and_cnn_edge_is_found_there(
+    server: sshd.SshServer, run: Path
+) -> None:
+    venv_bin = server.home / "cnn-edge-venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "cnn-edge").symlink_to(REMOTE_CNN_EDGE)  # where the bundle's README installs it
+    try:
+        cfg = server.client_config("ok")
+        res = deploy_cli(run, "testpi", cfg, "--eval-limit", "200", "--eval-runs", "10", "--json")
+        assert res.returncode == 0, res.stderr
+        out = json.loads(res.stdout)
+        assert out["remote_path"] == str(server.home / "cnn-edge" / "tiny-run")
+        assert out["report"]["remote"]["cnn_edge"] == str(venv_bin / "cnn-edge")
+        res = deploy_cli(run, "testpi:~/elsewhere/m", cfg, "--no-check", "--json")
+        assert res.returncode == 0 and json.loads(res.stdout)["remote_path"] == str(
+            server.home / "elsewhere/m"
+        )
+    finally:
+        shutil.rmtree(server.home / "cnn-edge-venv")
+
+
 def test_missing_cnn_edge_on_the_device_says_how_to_install_it(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
@@ -286,12 +307,7 @@ def test_device_without_python_still_gets_the_copy_then_a_clear_line(
         found = shutil.which(tool, path="/usr/bin:/bin")
         if found:
             (tools / tool).symlink_to(found)
-    login = tmp_path / "minimal-login"
-    login.write_text(
-        f'#!/bin/sh\nexec /usr/bin/env -i PATH={tools} HOME="$HOME" /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
-    )
-    login.chmod(0o755)
-    srv = sshd.start_sshd(tmp_path / "sshd-minimal", extra_config=f"ForceCommand {login}\n")
+    srv = sshd.start_sshd(tmp_path / "sshd-minimal", path=str(tools))
     try:
         cfg = srv.client_config("ok")
         dest = tmp_path / "device"
