@@ -12,28 +12,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnn_edge.edge_runtime.interpreter import NUM_CLASSES, TfliteModel, dequantize
+from cnn_edge.edge_runtime.interpreter import NUM_CLASSES, TfliteModel, dequantize, softmax_table
 from cnn_edge.edge_runtime.preprocess import DEFAULT, PreprocessConfig, preprocess
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Prediction:
     """What the model saw and said about one image.
 
     label, confidence: the top class and its softmax probability; None when no digit was found
         (the model is then not run at all, rather than made to guess).
-    top3: [(label, probability), ...] best first; empty when there is no digit.
     latency_ms: interpreter set-input + invoke + read-output time (0 when not run).
     preprocess_ms: time spent turning the image into the 28x28 input.
     digit: the 28x28 uint8 input the model saw (None when no digit), for --save-preprocessed.
+    scores: softmax numerators per class (exp of the logit minus a constant; empty when there
+        is no digit): `top3` is worked out from them when asked for, since the camera loop,
+        which runs once per frame, never asks.
+
+    Not frozen: a frozen dataclass's __init__ alone costs ~5% of an int8 invoke.
     """
 
     label: int | None
     confidence: float | None
-    top3: list[tuple[int, float]]
     latency_ms: float
     preprocess_ms: float
     digit: np.ndarray | None = field(default=None, repr=False, compare=False)
+    scores: list[float] = field(default_factory=list, repr=False)
+
+    @property
+    def top3(self) -> list[tuple[int, float]]:
+        """[(label, probability), ...] best first (ties: the lower label); empty when there is no digit."""
+        scores = self.scores
+        total = sum(scores)
+        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)[:3]
+        return [(i, scores[i] / total) for i in order]
 
     def to_json(self) -> dict:
         return {
@@ -51,6 +63,7 @@ class Classifier:
     def __init__(self, model: TfliteModel, preprocess_config: PreprocessConfig = DEFAULT) -> None:
         self.model = model
         self.preprocess_config = preprocess_config
+        self._softmax_table = softmax_table(model.output_quant)
         # Warm up: the first OpenCV call and the first invoke pay one-off set-up costs
         # (thread pools, XNNPACK packing) that would otherwise land in the first image's timings.
         blank = np.zeros((64, 64), np.uint8)
@@ -63,19 +76,24 @@ class Classifier:
         digit = preprocess(image, self.preprocess_config)
         pre_ms = (time.perf_counter() - t0) * 1e3
         if digit is None:
-            return Prediction(None, None, [], 0.0, pre_ms, None)
+            return Prediction(None, None, 0.0, pre_ms, None)
         return self.classify_digit(digit, preprocess_ms=pre_ms)
 
     def classify_digit(self, digit: np.ndarray, preprocess_ms: float = 0.0) -> Prediction:
         """An already MNIST-like 28x28 uint8 input -> Prediction (no preprocessing)."""
-        tensor = self.model.prepare_one(digit)
-        raw, seconds = self.model.invoke_one(tensor)
-        # Ten numbers: plain Python floats are several times cheaper than numpy calls here,
-        # and this runs once per camera frame (the runtime's overhead budget is ~10% of invoke).
-        logits = dequantize(raw, self.model.output_quant)[:NUM_CLASSES].tolist()
+        raw, seconds = self.model.invoke_pixels(digit)
+        # Ten numbers, once per camera frame, against a budget of ~10% of a ~40 us invoke:
+        # plain Python on lists, as every numpy call between two invokes costs a few us.
+        table = self._softmax_table
+        if table is not None:  # 8-bit output: one look-up per byte gives softmax's numerators
+            scores = list(map(table.__getitem__, raw.tobytes()))
+        else:
+            scores = self._scores(raw)
+        top = max(scores)  # the first of equal scores, as a stable sort would rank them
+        return Prediction(scores.index(top), top / sum(scores), seconds * 1e3, preprocess_ms, digit, scores)
+
+    def _scores(self, raw: np.ndarray) -> list[float]:
+        """exp(logit - the largest logit) per class, from any output: softmax's numerators."""
+        logits = dequantize(raw, self.model.output_quant).reshape(-1)[:NUM_CLASSES].tolist()
         top = max(logits)
-        exps = [math.exp(v - top) for v in logits]
-        total = sum(exps)
-        order = sorted(range(len(exps)), key=exps.__getitem__, reverse=True)[:3]
-        top3 = [(i, exps[i] / total) for i in order]
-        return Prediction(top3[0][0], top3[0][1], top3, seconds * 1e3, preprocess_ms, digit)
+        return [math.exp(v - top) for v in logits]

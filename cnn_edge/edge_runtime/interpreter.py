@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import importlib
 import os
-import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from cnn_edge.errors import BackendError, ConfigError, ModelError
 from cnn_edge.quiet import native_stderr_silenced
 
 IMAGE_SHAPE = (28, 28)
+_UINT8 = np.dtype(np.uint8)
 NUM_CLASSES = 10
 
 # backend name -> (module with `Interpreter`, distribution that provides it)
@@ -71,6 +72,38 @@ def dequantize(x: np.ndarray, q: QuantParams) -> np.ndarray:
     if not q.is_quantized:
         return np.asarray(x, dtype=np.float32)
     return (q.scale * (np.asarray(x, dtype=np.float32) - q.zero_point)).astype(np.float32)
+
+
+def pixel_table(q: QuantParams) -> bytes | None:
+    """Every uint8 pixel value's quantized byte (via `quantize`), for `bytes.translate`.
+
+    An 8-bit input takes one of 256 pixel values to one of 256 codes: a 256-byte table does the
+    whole 28x28 conversion in one C call, without numpy's per-call dispatch (which costs more,
+    between two invokes, than the conversion itself). None for a float or wider input.
+    """
+    if q.dtype.itemsize != 1:
+        return None
+    return quantize(np.arange(256, dtype=np.float32), q).view(np.uint8).tobytes()
+
+
+# Past this, exp() of the smallest logit relative to the largest underflows towards 0 (~1e-304).
+_SOFTMAX_TABLE_SPAN = 700.0
+
+
+def softmax_table(q: QuantParams) -> list[float] | None:
+    """exp(logit - largest possible logit) for each output byte (via `dequantize`); None if not 8-bit.
+
+    Softmax does not change when every logit moves by the same amount, so for an 8-bit quantized
+    output softmax(dequantize(raw)) == table[byte] / sum(table[bytes]): no numpy call per image.
+    Indexed by the raw byte (an int8 code -1 is byte 255). None when the output is not 8-bit
+    quantized, or its span is so wide that the table would underflow.
+    """
+    if not (q.is_quantized and q.dtype.itemsize == 1):
+        return None
+    logits = dequantize(np.arange(256, dtype=np.uint8).view(q.dtype), q).astype(np.float64)
+    if logits.max() - logits.min() > _SOFTMAX_TABLE_SPAN:
+        return None
+    return np.exp(logits - logits.max()).tolist()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -124,12 +157,21 @@ class TfliteModel:
         self.threads = threads
         self._batch = 1
         self._refresh_details()
+        # `invoke_pixels`' input: one batch-1 tensor, reused for every image.
+        self._pixel_table = pixel_table(self.input_quant)
+        self._one_input = np.zeros((1, *self.input_detail["shape"][1:]), self.input_quant.dtype)
+        self._one_input_bytes = memoryview(self._one_input).cast("B")
+        # The same memory seen as 28x28 (None for a wrong-shaped model, rejected after loading).
+        one_28x28 = self._one_input.size == IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+        self._one_input_pixels = self._one_input.reshape(IMAGE_SHAPE) if one_28x28 else None
 
     def _refresh_details(self) -> None:
         self.input_detail = self.interpreter.get_input_details()[0]
         self.output_detail = self.interpreter.get_output_details()[0]
         self.input_quant = QuantParams.from_detail(self.input_detail)
         self.output_quant = QuantParams.from_detail(self.output_detail)
+        self._input_index = int(self.input_detail["index"])
+        self._output_index = int(self.output_detail["index"])
 
     @property
     def input_dtype(self) -> np.dtype:
@@ -166,31 +208,58 @@ class TfliteModel:
     def prepare_one(self, image: np.ndarray) -> np.ndarray:
         """One raw-pixel 28x28 image -> the model's batch-1 input tensor, as cheaply as possible.
 
-        The edge runtime calls this once per camera frame, so the common cases skip the
-        generic float round trip: uint8 pixels into an int8 input with scale 1 and zero point
-        -128 is `pixel - 128`, i.e. flipping the top bit; into a float32 input, a cast.
+        The common cases skip the generic float round trip: uint8 pixels into an 8-bit input
+        are looked up in `pixel_table` (the same codes `quantize` gives); into a float32
+        input, a cast.
         """
         image = np.asarray(image)
-        shape = (1, *self.input_detail["shape"][1:])
-        q = self.input_quant
+        shape = self._one_input.shape
         if image.dtype == np.uint8 and image.shape == IMAGE_SHAPE:
-            if q.dtype == np.int8 and q.scale == 1.0 and q.zero_point == -128:
-                return np.bitwise_xor(image, 0x80).view(np.int8).reshape(shape)
-            if q.dtype == np.uint8 and q.scale == 1.0 and q.zero_point == 0:
-                return image.reshape(shape)
-            if q.dtype == np.float32:
+            if self._pixel_table is not None:
+                coded = image.tobytes().translate(self._pixel_table)
+                return np.frombuffer(coded, self.input_dtype).reshape(shape)
+            if self.input_dtype == np.float32:
                 return image.astype(np.float32).reshape(shape)
         return self.prepare_input(image[None] if image.ndim == 2 else image)
 
+    def invoke_pixels(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """`invoke_one(prepare_one(image))` for one 28x28 image, with the least work between invokes.
+
+        The camera's per-frame path, where every Python step between two invokes counts (each
+        costs several times what it does in a tight loop of its own). An 8-bit model's input is
+        coded with `bytes.translate` straight into a buffer kept for the purpose: no numpy call,
+        no new array; a float32 input is cast into that buffer. The interpreter's own input
+        tensor is not written through a view: LiteRT refuses to invoke while such a view is
+        alive, and getting one per image costs about what the `set_tensor` copy does. Returns
+        the raw output in the interpreter's shape (10 values) and the seconds of set + invoke + get.
+        """
+        # `is`: numpy's own uint8 descriptor, ~4x cheaper to check than `== np.uint8`; any
+        # other array (even an odd uint8 one) just takes the generic way.
+        if image.dtype is not _UINT8 or image.shape != IMAGE_SHAPE or self._batch != 1:
+            return self.invoke_one(self.prepare_one(image))
+        if self._pixel_table is not None:
+            self._one_input_bytes[:] = image.tobytes().translate(self._pixel_table)
+        elif self._one_input.dtype == np.float32:
+            np.copyto(self._one_input_pixels, image)  # the cast `prepare_one` makes, in place
+        else:
+            return self.invoke_one(self.prepare_one(image))
+        interp = self.interpreter
+        t0 = perf_counter()
+        interp.set_tensor(self._input_index, self._one_input)
+        interp.invoke()
+        raw = interp.get_tensor(self._output_index)
+        return raw, perf_counter() - t0
+
     def invoke_one(self, tensor: np.ndarray) -> tuple[np.ndarray, float]:
         """Set a batch-1 input, invoke, read the output: (raw output (10,), seconds those three took)."""
-        self._resize(1)
+        if self._batch != 1:
+            self._resize(1)
         interp = self.interpreter
-        t0 = time.perf_counter()
-        interp.set_tensor(self.input_detail["index"], tensor)
+        t0 = perf_counter()
+        interp.set_tensor(self._input_index, tensor)
         interp.invoke()
-        raw = interp.get_tensor(self.output_detail["index"])
-        elapsed = time.perf_counter() - t0
+        raw = interp.get_tensor(self._output_index)
+        elapsed = perf_counter() - t0
         return raw.reshape(-1), elapsed
 
     def logits(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
