@@ -58,7 +58,13 @@ class SshServer:
     process: subprocess.Popen[bytes]
 
     def client_config(
-        self, name: str, *, key: Path | None = None, known_hosts: str | None = None, port: int | None = None
+        self,
+        name: str,
+        *,
+        key: Path | None = None,
+        known_hosts: str | None = None,
+        port: int | None = None,
+        extra: str = "",
     ) -> Path:
         """An ssh_config with Host alias `testpi`; `known_hosts` text defaults to the true host key."""
         hosts_file = self.root / f"known_hosts_{name}"
@@ -75,6 +81,7 @@ class SshServer:
             "  IdentitiesOnly yes\n"
             f"  UserKnownHostsFile {hosts_file}\n"
             "  GlobalKnownHostsFile /dev/null\n"
+            f"{extra}"
         )
         return cfg
 

@@ -176,6 +176,20 @@ def test_deploy_copies_verifies_and_then_copies_nothing(
     assert "nothing to copy" in res.stderr
 
 
+def test_interactive_settings_in_the_users_ssh_config_do_not_interfere(
+    server: sshd.SshServer, run: Path, tmp_path: Path
+) -> None:
+    """A RemoteCommand (e.g. `tmux attach`), a forwarding and a forced TTY meant for logins."""
+    cfg = server.client_config(
+        "interactive",
+        extra=f"  RemoteCommand /bin/false\n  LocalForward 127.0.0.1:{sshd.free_port()} 127.0.0.1:9\n"
+        "  RequestTTY force\n",
+    )
+    res = deploy_cli(run, f"testpi:{tmp_path / 'device'}", cfg, "--no-check", timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert set(remote_hashes(tmp_path / "device")) == BUNDLE_NAMES
+
+
 def test_corrupted_remote_file_is_detected_and_replaced(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:

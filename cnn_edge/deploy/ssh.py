@@ -56,20 +56,13 @@ class SshSession:
             )
         self.destination = destination
         self._control_dir: str | None = None
-        args = [
-            "ssh",
-            "-T",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            f"ConnectTimeout={max(1, round(connect_timeout))}",
-            "-o",
-            "ServerAliveInterval=15",
-            "-o",
-            "ServerAliveCountMax=4",
-            "-o",
-            "LogLevel=ERROR",
-        ]
+        # Never prompt (no password, no host-key question); fail within connect_timeout; notice a
+        # dead link during a long evaluate; ignore a RemoteCommand or forwardings the user's own
+        # config sets for interactive logins (they would clash with the commands sent here).
+        options = ("BatchMode=yes", f"ConnectTimeout={max(1, round(connect_timeout))}",
+                   "ServerAliveInterval=15", "ServerAliveCountMax=4", "LogLevel=ERROR",
+                   "RemoteCommand=none", "ClearAllForwardings=yes")
+        args = ["ssh", "-T", *(arg for opt in options for arg in ("-o", opt))]
         if ssh_config is not None:
             args[1:1] = ["-F", str(ssh_config)]
         if accept_new_host_key:
