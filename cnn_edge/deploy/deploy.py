@@ -22,7 +22,7 @@ from cnn_edge.deploy import remote
 from cnn_edge.deploy.bundle import collect_bundle, run_name, write_tar
 from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
 from cnn_edge.deploy.report import device_summary
-from cnn_edge.deploy.ssh import SshSession
+from cnn_edge.deploy.ssh import Completed, SshSession
 from cnn_edge.deploy.target import Target, parse_target
 from cnn_edge.errors import ConfigError, DeployError
 
@@ -98,19 +98,55 @@ def deploy(cfg: DeployConfig) -> DeployResult:
 
 def _inspect(ssh: SshSession, target: Target, names: list[str]) -> remote.RemoteState:
     done = ssh.run(remote.inspect_script(target.path, names))
-    if done.returncode == remote.NO_FOLDER:
-        raise DeployError(
-            f"cannot create or enter {target.path} on {target.destination}: {_last_line(done.stderr)}",
-            hint="choose a folder the SSH user may write, e.g. --to USER@HOST:~/cnn-edge/RUN",
-        )
-    if done.returncode == remote.NO_HASH_TOOL:
-        raise DeployError(
-            f"{target.destination} has neither sha256sum nor shasum",
-            hint="install coreutils on the device (sudo apt install coreutils)",
-        )
     if done.returncode != 0:
-        raise DeployError(f"checking {target} failed: {_last_line(done.stderr)}")
+        raise _remote_failure(done, f"{target.destination}:{target.path}", "checking the folder")
     return remote.parse_inspect(done.stdout)
+
+
+UNTOUCHED = "the previous bundle is untouched"
+# What each exit code of the remote scripts means, and what to do (remote.py defines the codes).
+REMOTE_FAILURES: dict[int, tuple[str, str]] = {
+    remote.NO_FOLDER: (
+        "cannot create, enter or write {where}: {message}",
+        "choose a folder the SSH user may write, e.g. --to USER@HOST:~/cnn-edge/RUN",
+    ),
+    remote.NO_HASH_TOOL: (
+        "{where}: the device has neither sha256sum nor shasum",
+        "install coreutils on the device (sudo apt install coreutils)",
+    ),
+    remote.NO_STAGE: (
+        "cannot make a staging folder in {where}: {message}",
+        "is the folder writable by the SSH user? " + UNTOUCHED,
+    ),
+    remote.UNPACK_FAILED: (
+        "unpacking the copy in {where} failed: {message}",
+        UNTOUCHED + "; is tar installed there, and is the folder writable?",
+    ),
+    remote.CHECKSUM_MISMATCH: (
+        "files arrived corrupted in {where} (sha256 mismatch)",
+        UNTOUCHED + "; run the deploy again, and check the device's storage",
+    ),
+    remote.SWAP_FAILED: (
+        "renaming the new files into place in {where} failed: {message}",
+        "run the deploy again; it finds and replaces whatever is not right",
+    ),
+}
+
+
+def _remote_failure(done: Completed, where: str, step: str) -> DeployError:
+    """One clear error for a remote script that failed: a full disk first, then by exit code."""
+    message = _last_line(done.stderr)
+    if "No space left" in done.stderr:
+        return DeployError(
+            f"the device ran out of disk space in {where}",
+            hint="free some space there (old runs, `sudo apt clean`); " + UNTOUCHED,
+        )
+    if done.returncode in REMOTE_FAILURES:
+        text, hint = REMOTE_FAILURES[done.returncode]
+        return DeployError(text.format(where=where, message=message), hint=hint)
+    return DeployError(
+        f"{step} in {where} failed (exit {done.returncode}): {message}", hint="run the deploy again"
+    )
 
 
 def _check_space(state: remote.RemoteState, size: int, where: str) -> None:
@@ -142,32 +178,9 @@ def _upload(
         cmd.kill()
         raise
     done = cmd.finish()
-    if done.returncode == 0:
-        return remote.parse_hashes(done.stdout)
-    message = _last_line(done.stderr)
-    if "No space left" in done.stderr:
-        raise DeployError(
-            f"the device ran out of disk space while copying to {where}",
-            hint="free some space there (old runs, `sudo apt clean`); the previous bundle is untouched",
-        )
-    if done.returncode == remote.CHECKSUM_MISMATCH:
-        raise DeployError(
-            f"files arrived corrupted on {target.destination} (sha256 mismatch)",
-            hint="the previous bundle is untouched; run the deploy again, and check the device's storage",
-        )
-    if done.returncode == remote.UNPACK_FAILED:
-        raise DeployError(
-            f"unpacking the copy on {where} failed: {message}",
-            hint="the previous bundle is untouched; is tar installed there, and is the folder writable?",
-        )
-    if done.returncode == remote.NO_FOLDER:
-        raise DeployError(
-            f"cannot write to {where}: {message}", hint="choose a folder the SSH user may write"
-        )
-    raise DeployError(
-        f"the copy to {where} failed (exit {done.returncode}): {message}",
-        hint="the previous bundle is untouched; run the deploy again",
-    )
+    if done.returncode != 0:
+        raise _remote_failure(done, where, "the copy")
+    return remote.parse_hashes(done.stdout)
 
 
 def _verify(files: tuple[BundleFile, ...], remote_hashes: dict[str, str], where: str) -> None:
