@@ -295,6 +295,34 @@ def test_missing_cnn_edge_on_the_device_says_how_to_install_it(
     assert set(remote_hashes(tmp_path / "device")) == BUNDLE_NAMES  # the copy itself went through
 
 
+def test_cnn_edge_without_an_interpreter_on_the_device_says_to_add_the_edge_extra(
+    server: sshd.SshServer, run: Path, tmp_path: Path
+) -> None:
+    """cnn-edge installed without [edge]: neither LiteRT nor tflite-runtime can be imported."""
+    bin_dir = tmp_path / "bare-venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    blocked = "ai_edge_litert", "tflite_runtime", "tensorflow"
+    (bin_dir / "cnn-edge").write_text(
+        f"#!{sys.executable}\n"
+        "import sys\n"
+        f"for name in {blocked!r}:\n"
+        "    sys.modules[name] = None  # `import name` raises ImportError, as when not installed\n"
+        "from cnn_edge.cli import main\n"
+        "main()\n"
+    )
+    (bin_dir / "cnn-edge").chmod(0o755)
+    res = deploy_cli(
+        run,
+        f"testpi:{tmp_path / 'device'}",
+        server.client_config("ok"),
+        "--remote-cnn-edge",
+        str(bin_dir / "cnn-edge"),
+    )
+    assert res.returncode == 1
+    line = one_error_line(res)
+    assert "no TFLite interpreter" in line and f"{bin_dir}/pip install 'cnn-edge[edge]==" in line
+
+
 def test_device_without_python_still_gets_the_copy_then_a_clear_line(
     sshd_ready: None, tmp_path: Path, run: Path
 ) -> None:

@@ -205,6 +205,12 @@ def _check_device(
     doctor_args = ["doctor", "--json", *(["--camera", cfg.camera] if cfg.camera else ["--no-camera"])]
     say("running cnn-edge doctor on the device")
     doctor = _remote_json(ssh, target, cmd, doctor_args, "doctor", ok_codes=(0, 1))
+    if any(c.get("name") == "interpreter" and c.get("status") == "fail" for c in doctor.get("checks", [])):
+        raise DeployError(
+            f"the bundle is on {target.destination} and verified, but its cnn-edge has no TFLite "
+            "interpreter (installed without the [edge] extra?)",
+            hint=f"on the device run: {_install_line(probe, cmd)}; then deploy again",
+        )
     model = _model_to_evaluate(files)
     eval_args = ["evaluate", "--model", model, "--json", "--runs", str(cfg.eval_runs)]
     if cfg.eval_limit is not None:
@@ -264,7 +270,13 @@ def _probe(ssh: SshSession, target: Target, remote_cnn_edge: str | None) -> dict
     return info
 
 
-def _install_line(probe: dict[str, str]) -> str:
+def _install_line(probe: dict[str, str], cmd: str | None = None) -> str:
+    """The pip line for this device's CPU; into the venv of `cmd` when cnn-edge is already there."""
+    if cmd and cmd.endswith("/bin/cnn-edge"):
+        pip = cmd.removesuffix("cnn-edge") + "pip"
+        if probe.get("machine", "") in ARM32:
+            return f"{pip} install tflite-runtime 'numpy<2' opencv-python-headless"
+        return f"{pip} install 'cnn-edge[edge]=={__version__}'"
     if probe.get("machine", "") in ARM32:
         return (
             f"python3 -m venv ~/cnn-edge-venv && ~/cnn-edge-venv/bin/pip install 'cnn-edge=={__version__}' "
