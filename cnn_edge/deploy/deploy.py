@@ -40,7 +40,6 @@ def deploy(cfg: DeployConfig) -> DeployResult:
     say = cfg.progress or (lambda _line: None)
     files = collect_bundle(cfg.run, cfg.formats)
     target = parse_target(cfg.to, run_name(cfg.run))
-    names = [f.name for f in files]
     with SshSession(
         target.destination,
         ssh_config=cfg.ssh_config,
@@ -49,28 +48,9 @@ def deploy(cfg: DeployConfig) -> DeployResult:
         connect_timeout=cfg.connect_timeout,
     ) as ssh:
         say(f"connecting to {target.destination}")
-        state = _inspect(ssh, target, names)
-        changed = [f for f in files if state.hashes.get(f.name) != f.sha256]
-        unchanged = tuple(f.name for f in files if f not in changed)
-        where = f"{target.destination}:{state.path or target.path}"
-        if changed:
-            size = sum(f.size_bytes for f in changed)
-            say(
-                f"{where}: {len(changed)} of {len(files)} files to copy ({_mb(size)}), "
-                f"{len(unchanged)} unchanged"
-            )
-            _check_space(state, size, where)
-            started = time.perf_counter()
-            final = _upload(ssh, target, changed, names, where)
-            say(f"copied {len(changed)} files in {time.perf_counter() - started:.1f} s")
-        else:
-            say(f"{where}: all {len(files)} files already there, nothing to copy")
-            final = remote.parse_hashes(ssh.run(remote.verify_script(target.path, names)).stdout)
-        _verify(files, final, where)
-        say(f"sha256 verified on the device: {len(files)}/{len(files)} files")
-        report = None
-        if cfg.check:
-            report = _check_device(ssh, target, files, cfg, say)
+        state, changed = _sync(ssh, target, files, say)
+        report = _check_device(ssh, target, files, cfg, say) if cfg.check else None
+    unchanged = tuple(f.name for f in files if f not in changed)
     report_path = None
     if report is not None:
         report.update(
@@ -94,6 +74,31 @@ def deploy(cfg: DeployConfig) -> DeployResult:
         report=report,
         report_path=report_path,
     )
+
+
+def _sync(
+    ssh: SshSession, target: Target, files: tuple[BundleFile, ...], say: Any
+) -> tuple[remote.RemoteState, list[BundleFile]]:
+    """Copy the files whose sha256 differs on the device, then check every file there."""
+    names = [f.name for f in files]
+    state = _inspect(ssh, target, names)
+    changed = [f for f in files if state.hashes.get(f.name) != f.sha256]
+    where = f"{target.destination}:{state.path or target.path}"
+    if not changed:  # the checksums just read are the verification
+        say(f"{where}: all {len(files)} files already there, nothing to copy")
+        return state, changed
+    size = sum(f.size_bytes for f in changed)
+    say(
+        f"{where}: {len(changed)} of {len(files)} files to copy ({_mb(size)}), "
+        f"{len(files) - len(changed)} unchanged"
+    )
+    _check_space(state, size, where)
+    started = time.perf_counter()
+    final = _upload(ssh, target, changed, names, where)
+    say(f"copied {len(changed)} files in {time.perf_counter() - started:.1f} s")
+    _verify(files, final, where)
+    say(f"sha256 verified on the device: {len(files)}/{len(files)} files")
+    return state, changed
 
 
 def _inspect(ssh: SshSession, target: Target, names: list[str]) -> remote.RemoteState:

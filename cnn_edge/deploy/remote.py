@@ -103,15 +103,6 @@ def upload_script(path: str, changed: list[BundleFile], all_names: list[str]) ->
     )
 
 
-def verify_script(path: str, names: list[str]) -> str:
-    """Print the sha256 of the bundle's files in place."""
-    return (
-        PRELUDE
-        + _enter(path, create=False)
-        + (f'for f in {" ".join(shlex.quote(n) for n in names)}; do sha "$f" || true; done\n')
-    )
-
-
 def _command_word(cmd: str) -> str:
     """Quote a user's --remote-cnn-edge, keeping a leading ~/ as the remote $HOME."""
     if cmd.startswith("~/"):

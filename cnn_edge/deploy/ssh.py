@@ -59,9 +59,15 @@ class SshSession:
         # Never prompt (no password, no host-key question); fail within connect_timeout; notice a
         # dead link during a long evaluate; ignore a RemoteCommand or forwardings the user's own
         # config sets for interactive logins (they would clash with the commands sent here).
-        options = ("BatchMode=yes", f"ConnectTimeout={max(1, round(connect_timeout))}",
-                   "ServerAliveInterval=15", "ServerAliveCountMax=4", "LogLevel=ERROR",
-                   "RemoteCommand=none", "ClearAllForwardings=yes")
+        options = (
+            "BatchMode=yes",
+            f"ConnectTimeout={max(1, round(connect_timeout))}",
+            "ServerAliveInterval=15",
+            "ServerAliveCountMax=4",
+            "LogLevel=ERROR",
+            "RemoteCommand=none",
+            "ClearAllForwardings=yes",
+        )
         args = ["ssh", "-T", *(arg for opt in options for arg in ("-o", opt))]
         if ssh_config is not None:
             args[1:1] = ["-F", str(ssh_config)]
