@@ -130,3 +130,65 @@ def test_never_crashes_on_any_array(arr, contrast):
             arr = arr * contrast
     out = preprocess(arr)
     assert out is None or (out.shape == (28, 28) and out.dtype == np.uint8)
+
+
+def _whole_image_components(binary: np.ndarray):
+    """What `_select_digit` used before the box-only labelling: the whole image, its border labels."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    border = np.concatenate([labels[0, :], labels[-1, :], labels[1:-1, 0], labels[1:-1, -1]])
+    return n, labels, stats, centroids, np.bincount(border, minlength=n)[1:], border.size
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 40), st.integers(1, 40)),
+    density=st.floats(0.0, 0.6),
+    box=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_box_only_labelling_equals_the_whole_image(shape, density, box, seed):
+    """Labels, numbering, stats, centroids and border counts are bit for bit the whole image's."""
+    from cnn_edge.edge_runtime.preprocess import _border_labels, _components
+
+    h, w = shape
+    binary = np.zeros(shape, np.uint8)
+    y0, y1 = sorted(int(v * h) for v in box[:2])
+    x0, x1 = sorted(int(v * w) for v in box[2:])
+    rng = np.random.default_rng(seed)
+    binary[y0:y1 + 1, x0:x1 + 1] = rng.random((y1 + 1 - y0, x1 + 1 - x0))[: h - y0, : w - x0] < density
+    found = _components(binary)
+    n, labels, stats, centroids, border_count, perimeter = _whole_image_components(binary)
+    if found is None:
+        assert n == 1
+        return
+    n2, box_labels, stats2, centroids2, ox, oy = found
+    assert n2 == n
+    whole = np.zeros_like(labels)
+    whole[oy:oy + box_labels.shape[0], ox:ox + box_labels.shape[1]] = box_labels
+    np.testing.assert_array_equal(whole, labels)
+    np.testing.assert_array_equal(stats2[1:], stats[1:])
+    np.testing.assert_array_equal(centroids2[1:], centroids[1:])
+    parts = _border_labels(box_labels, ox, oy, h, w)
+    counts = np.bincount(np.concatenate(parts) if parts else np.zeros(0, np.int32), minlength=n)[1:]
+    np.testing.assert_array_equal(counts, border_count)
+    assert 2 * w + 2 * max(h - 2, 0) == perimeter
+
+
+def test_box_only_labelling_on_camera_sized_digits(mnist_test):
+    """The same on real ink: thresholded MNIST digits placed at odd and even offsets."""
+    from cnn_edge.edge_runtime.preprocess import _components
+
+    x, _ = mnist_test
+    for i, digit in enumerate(x):
+        binary = np.zeros((136, 160), np.uint8)
+        big = cv2.resize(digit, (70, 70), interpolation=cv2.INTER_AREA) > 60
+        binary[13 + i:83 + i, 7 + 3 * i:77 + 3 * i] = big
+        binary[0, 5 * i:5 * i + 9] = 1  # a piece on the border
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        n2, box_labels, stats2, centroids2, ox, oy = _components(binary)
+        whole = np.zeros_like(labels)
+        whole[oy:oy + box_labels.shape[0], ox:ox + box_labels.shape[1]] = box_labels
+        assert n2 == n
+        np.testing.assert_array_equal(whole, labels)
+        np.testing.assert_array_equal(stats2[1:], stats[1:])
+        np.testing.assert_array_equal(centroids2[1:], centroids[1:])
