@@ -105,7 +105,7 @@ def train(
     ] = False,
     augment_preset: Annotated[
         str | None,
-        typer.Option(help="Augmentation ranges: camera, light or writers (implies --augment) [camera]"),
+        typer.Option(help="Augmentation ranges: camera or light (implies --augment) [default: camera]"),
     ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""

@@ -56,12 +56,6 @@ class AugmentConfig:
         gamma: range of the gamma applied to the grey levels (soft or hard stroke edges).
         clutter_prob: share of images with a line near one border (a card edge, a ruled line).
         clutter_level: range of the clutter's grey level.
-        elastic_prob: share of images bent by an elastic warp (Simard et al. 2003): a random
-            displacement field smoothed with a Gaussian, so strokes wobble and loops change size
-            the way one writer's hand differs from another's.
-        elastic_px: largest standard deviation of that displacement, in pixels (each bent image
-            draws its own, uniform up to this).
-        elastic_sigma: smoothness of the displacement field (Gaussian sigma, pixels).
     """
 
     rotate_deg: float = 12.0
@@ -79,9 +73,6 @@ class AugmentConfig:
     gamma: Range = (0.7, 1.4)
     clutter_prob: float = 0.08
     clutter_level: Range = (80.0, 255.0)
-    elastic_prob: float = 0.0
-    elastic_px: float = 1.5
-    elastic_sigma: float = 4.0
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (tuples as lists), for metrics.json."""
@@ -107,10 +98,7 @@ LIGHT = AugmentConfig(
     gamma=(0.85, 1.2),
     clutter_prob=0.03,
 )
-# "writers": "camera" plus elastic warps for other writers' shapes (an experiment: see
-# benchmarks/results/augment.md for whether it pays).
-WRITERS = dataclasses.replace(CAMERA, elastic_prob=0.5)
-PRESETS: dict[str, AugmentConfig] = {"camera": CAMERA, "light": LIGHT, "writers": WRITERS}
+PRESETS: dict[str, AugmentConfig] = {"camera": CAMERA, "light": LIGHT}
 
 
 def preset(name: str) -> AugmentConfig:
@@ -134,15 +122,11 @@ def augment_batch(images: Any, seed: Any, cfg: AugmentConfig = CAMERA) -> Any:
     x = tf.cast(images, tf.float32)
     b = tf.shape(x)[0]
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=8)
-    # The elastic warp draws from the last, otherwise unused seed: presets without it give the
-    # same images as before it existed.
-    elastic_seeds = tf.random.experimental.stateless_split(seeds[7], num=2)
 
     def uniform(k: int, n: int, lo: float = 0.0, hi: float = 1.0) -> Any:
         return tf.random.stateless_uniform([b, n], seeds[k], minval=lo, maxval=hi)
 
     x = _geometry(x, uniform(0, 6), cfg)
-    x = _elastic(x, tf.random.stateless_uniform([b, 2], elastic_seeds[0]), elastic_seeds[1], cfg)
     x4 = x[..., None]  # NHWC for pooling and convolution
     x4 = _thickness(x4, uniform(1, 2), cfg)
     x4 = _blur(x4, uniform(2, 2), cfg)
@@ -202,43 +186,6 @@ def _geometry(x: Any, u: Any, cfg: AugmentConfig) -> Any:
     return out[..., 0]
 
 
-def _elastic(x: Any, u: Any, seed: Any, cfg: AugmentConfig) -> Any:
-    """Bend a share of the (B, H, W) images along a smooth random displacement field (bilinear)."""
-    import tensorflow as tf
-
-    if cfg.elastic_prob <= 0 or cfg.elastic_px <= 0:
-        return x
-    b, h, w = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-    field = tf.random.stateless_uniform(tf.stack([b, h, w, 2]), seed, minval=-1.0, maxval=1.0)
-    # The Gaussian is separable: a column pass and a row pass (2 x 21 taps at sigma 4, not 441).
-    k1 = tf.tile(_gaussian_1d(cfg.elastic_sigma)[:, None, None, None], [1, 1, 2, 1])
-    field = tf.nn.depthwise_conv2d(field, k1, [1, 1, 1, 1], "SAME")
-    field = tf.nn.depthwise_conv2d(field, tf.transpose(k1, [1, 0, 2, 3]), [1, 1, 1, 1], "SAME")
-    # Normalise each image's field to unit spread, then scale it to the image's own strength.
-    spread = tf.math.reduce_std(field, axis=[1, 2, 3], keepdims=True) + 1e-6
-    strength = u[:, 0] * cfg.elastic_px * tf.cast(u[:, 1] < cfg.elastic_prob, tf.float32)
-    field = field / spread * _per_image(strength)
-    gy, gx = tf.meshgrid(tf.range(h), tf.range(w), indexing="ij")
-    sy = tf.cast(gy, tf.float32)[None] + field[..., 0]
-    sx = tf.cast(gx, tf.float32)[None] + field[..., 1]
-    y0, x0 = tf.floor(sy), tf.floor(sx)
-    wy, wx = sy - y0, sx - x0
-    flat = tf.reshape(x, tf.stack([b, h * w]))
-
-    def at(yy: Any, xx: Any) -> Any:
-        last_y, last_x = tf.cast(h - 1, tf.float32), tf.cast(w - 1, tf.float32)
-        inside = (yy >= 0) & (yy <= last_y) & (xx >= 0) & (xx <= last_x)
-        yi = tf.clip_by_value(tf.cast(yy, tf.int32), 0, h - 1)
-        xi = tf.clip_by_value(tf.cast(xx, tf.int32), 0, w - 1)
-        idx = tf.reshape(yi * w + xi, tf.stack([b, h * w]))
-        vals = tf.reshape(tf.gather(flat, idx, batch_dims=1), tf.shape(x))
-        return vals * tf.cast(inside, tf.float32)  # outside the image is background
-
-    top = (1 - wx) * at(y0, x0) + wx * at(y0, x0 + 1)
-    bottom = (1 - wx) * at(y0 + 1, x0) + wx * at(y0 + 1, x0 + 1)
-    return (1 - wy) * top + wy * bottom
-
-
 def _thickness(x: Any, u: Any, cfg: AugmentConfig) -> Any:
     """Blend each image towards its 3x3 dilation (thicker pen) or erosion (thinner pen)."""
     import tensorflow as tf
@@ -250,17 +197,12 @@ def _thickness(x: Any, u: Any, cfg: AugmentConfig) -> Any:
     return x + tf.nn.relu(t) * (dilated - x) + tf.nn.relu(-t) * (eroded - x)
 
 
-def _gaussian_1d(sigma: float) -> Any:
-    """Normalised 1-D Gaussian taps out to 2.5 sigma."""
+def _gaussian_kernel(sigma: float) -> Any:
     import tensorflow as tf
 
     r = max(1, int(round(2.5 * sigma)))
     k = tf.exp(-(tf.cast(tf.range(-r, r + 1), tf.float32) ** 2) / (2.0 * sigma * sigma))
-    return k / tf.reduce_sum(k)
-
-
-def _gaussian_kernel(sigma: float) -> Any:
-    k = _gaussian_1d(sigma)
+    k = k / tf.reduce_sum(k)
     return (k[:, None] * k[None, :])[:, :, None, None]
 
 

@@ -9,7 +9,7 @@ ARCHES = ("cnn", "softmax")
 VALIDATION_MODES = ("holdout", "test")
 LR_SCHEDULES = ("cosine", "constant")
 # Presets of `cnn_edge.trainer.augment` (named here so the CLI can check them without TensorFlow).
-AUGMENT_PRESETS = ("camera", "light", "writers")
+AUGMENT_PRESETS = ("camera", "light")
 # Epochs `cnn-edge train --augment` runs when --epochs is not given: augmented images are harder,
 # so the model needs more passes to converge (measured: benchmarks/results/augment.md).
 AUGMENT_EPOCHS = 20
@@ -40,7 +40,7 @@ class TrainConfig:
         resume: continue the run in `out` from its last complete epoch.
         verbose: Keras' progress output (0 silent, 1 progress bar, 2 one line per epoch).
         augment: None trains on the images as they are; a preset name of
-            `cnn_edge.trainer.augment` ("camera", "light", "writers") makes every batch look like the edge
+            `cnn_edge.trainer.augment` ("camera", "light") makes every batch look like the edge
             runtime's view of a photo (rotation, slant, scale, stroke width, blur, noise, contrast,
             border clutter), on the fly in a seeded tf.data pipeline. The model is unchanged.
     """
