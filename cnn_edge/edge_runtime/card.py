@@ -57,16 +57,18 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
     # (a lamp, a white wall) that touch it at Otsu's level: try stricter levels towards the
     # brightest pixels until a card-shaped blob stands alone.
     otsu, _ = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    (top,) = percentiles_u8(small, (99.0,))
-    for level in _levels(otsu, max(otsu, top - 12.0), 4):
-        found = _paper_at_level(gray, small, scale, level, cfg)
-        if found is not None:
-            return None if found is _NO_CARD else found
-    return None
+    found = _paper_at_level(gray, small, scale, float(otsu), cfg)
+    if found is None:  # most frames are settled at Otsu's level: the brightest pixels only now
+        (top,) = percentiles_u8(small, (99.0,))
+        for level in _levels(otsu, max(otsu, top - 12.0), 4)[1:]:
+            found = _paper_at_level(gray, small, scale, level, cfg)
+            if found is not None:
+                break
+    return None if found is None or found is _NO_CARD else found
 
 
 def _levels(start: float, stop: float, num: int) -> list[float]:
-    """np.linspace(start, stop, num) as Python floats, the same values (a few us cheaper)."""
+    """np.linspace(start, stop, num) as Python floats, the same values (the first is `start`)."""
     step = (stop - start) / (num - 1)
     return [i * step + start for i in range(num - 1)] + [float(stop)]
 
@@ -120,26 +122,35 @@ def _card_shape(blob: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, f
     cv2.drawContours(filled, [blob], -1, 255, thickness=cv2.FILLED)
     (_, _), (rw, rh), _ = cv2.minAreaRect(blob)
     k = max(3, int(0.4 * min(rw, rh)) | 1)
-    square = _largest_outline(
-        cv2.morphologyEx(filled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    )
+    square = _opened_outline(filled, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     # A round kernel costs its area per pixel (a square one is separable): judge the shape at
     # half resolution, where it costs a sixteenth and the decision needs no more detail.
     half = cv2.resize(filled, (shape[1] // 2, shape[0] // 2), interpolation=cv2.INTER_NEAREST)
     kh = max(3, (k // 2) | 1)
-    round_ = _largest_outline(
-        cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kh, kh)))
-    )
+    round_ = _opened_outline(half, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kh, kh)))
     if square is None or round_ is None:
         return None
     (_, _), (bw, bh), _ = cv2.minAreaRect(round_)
     return square, cv2.contourArea(round_) / max(bw * bh, 1e-9)
 
 
-def _largest_outline(mask: np.ndarray) -> np.ndarray | None:
+def _opened_outline(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:
+    """The largest outer outline of `mask` opened by `kernel` (odd-sized), in `mask`'s coordinates.
+
+    Worked out on the blob's box only, with a blank margin wider than half the kernel: inside
+    it the opening and the outlines are exactly the whole image's (outside the blob both are
+    blank), at about half the cost.
+    """
     import cv2
 
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return None
+    m = max(kernel.shape) // 2 + 2
+    x0, y0 = max(0, x - m), max(0, y - m)
+    box = mask[y0:min(mask.shape[0], y + h + m), x0:min(mask.shape[1], x + w + m)]
+    opened = cv2.morphologyEx(box, cv2.MORPH_OPEN, kernel)
+    contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))
     return max(contours, key=cv2.contourArea) if contours else None
 
 
