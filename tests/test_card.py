@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cnn_edge.edge_runtime.card import find_paper
+from cnn_edge.edge_runtime.card import _levels, _opened_outline, _upright_geometry, find_paper
 from cnn_edge.edge_runtime.preprocess import CAMERA, center_roi, preprocess
 
 from .conftest import MNIST
@@ -141,3 +141,43 @@ def test_camera_path_matches_the_clean_digit(digits):
     # A one-pixel shift of a thin stroke costs a lot of correlation: judge the set, bound the worst.
     assert np.mean(corrs) > 0.9, np.round(corrs, 2)
     assert min(corrs) > 0.6, np.round(corrs, 2)
+
+
+def test_opening_on_the_blob_box_equals_the_whole_image():
+    """`_opened_outline` works on the blob's box: the outline must be the whole image's, point for point."""
+    rng = np.random.default_rng(3)
+    for i in range(200):
+        img = np.zeros((int(rng.integers(20, 140)), int(rng.integers(20, 140))), np.uint8)
+        h, w = img.shape
+        for _ in range(int(rng.integers(1, 4))):
+            centre = (int(rng.integers(-20, w + 20)), int(rng.integers(-20, h + 20)))
+            axes = (int(rng.integers(3, 60)), int(rng.integers(3, 60)))
+            cv2.ellipse(img, centre, axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+        shape = cv2.MORPH_RECT if i % 2 else cv2.MORPH_ELLIPSE
+        k = int(rng.integers(1, 20)) * 2 + 1
+        kernel = cv2.getStructuringElement(shape, (k, k))
+        contours, _ = cv2.findContours(cv2.morphologyEx(img, cv2.MORPH_OPEN, kernel),
+                                       cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        expected = max(contours, key=cv2.contourArea) if contours else None
+        got = _opened_outline(img, kernel)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_levels_and_geometry_match_numpy():
+    for start, stop in [(90.0, 90.0), (87.0, 231.0), (0.0, 243.0), (120.0, 121.5)]:
+        assert _levels(start, stop, 4) == [float(v) for v in np.linspace(start, stop, 4)]
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        rect = ((float(rng.uniform(20, 100)), float(rng.uniform(20, 100))),
+                (float(rng.uniform(5, 80)), float(rng.uniform(5, 80))), float(rng.uniform(-90, 90)))
+        corners = cv2.boxPoints(rect) / float(rng.uniform(0.3, 1.0))
+        # The former per-edge numpy version, in float32 as the corners are.
+        c = corners.mean(axis=0)
+        edges = [corners[(i + 1) % 4] - corners[i] for i in range(2)]
+        lengths = [float(np.hypot(*e)) for e in edges]
+        angles = [float(np.degrees(np.arctan2(e[1], e[0]))) for e in edges]
+        folded = [((a + 90.0) % 180.0) - 90.0 for a in angles]
+        i = int(np.argmin([abs(a) for a in folded]))
+        assert _upright_geometry(corners) == (float(c[0]), float(c[1]), lengths[i], lengths[1 - i], folded[i])
