@@ -297,6 +297,12 @@ def _border_labels(labels: np.ndarray, ox: int, oy: int, h: int, w: int) -> list
 
 def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: np.ndarray,
                   cfg: PreprocessConfig):
+    """The digit's pieces among the ink's connected components: (x0, y0, x1, y1, mask in the box).
+
+    Per piece in plain Python: past the specks (dropped first, in one numpy step: a noisy
+    photo can hold thousands) a frame holds a handful of pieces, and numpy's per-call cost
+    on a handful of numbers was most of this function's time.
+    """
     import cv2
 
     h, w = binary.shape
@@ -305,46 +311,38 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: 
         return None
     n, labels, stats, centroids, ox, oy = found
     box = (slice(oy, oy + labels.shape[0]), slice(ox, ox + labels.shape[1]))
-    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.int64)
-    xs, ys = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
-    ws, hs = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    rects = stats.tolist()  # per label: x, y, width, height, area
 
     # Border pixels per component: a card edge or the table runs along the border; a digit,
     # at most, touches it at a few points.
     border = _border_labels(labels, ox, oy, h, w)
-    border_count = np.bincount(np.concatenate(border) if border else np.zeros(0, np.int32), minlength=n)[1:]
+    on_border = np.bincount(np.concatenate(border) if border else np.zeros(0, np.int32), minlength=n).tolist()
     perimeter = 2 * w + 2 * max(h - 2, 0)
-
-    ok = np.ones(n - 1, bool)
-    ok &= areas >= max(3, int(0.0004 * h * w))  # specks
-    ok &= border_count <= 0.08 * perimeter  # frames, card edges, the table
-    ok &= ~((ws >= 0.9 * w) | (hs >= 0.9 * h)) | (border_count == 0)  # a line across the image
-    # A stroke is thin: a filled blob (a shadow, a thumb) fills most of its box.
-    fill = areas / np.maximum(ws * hs, 1)
-    ok &= ~((fill > 0.8) & (areas > 0.25 * h * w))
-    # A strip along an edge (the desk beside the paper, a shadow's edge) spans half the image.
-    touches = border_count > 0
-    ok &= ~(touches & ((hs >= 0.5 * h) | (ws >= 0.5 * w)) & (border_count > 0.03 * perimeter))
+    min_area = max(3, int(0.0004 * h * w))
+    pieces = (np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area) + 1).tolist()  # not specks
+    pieces = [i for i in pieces if _stroke_shaped(rects[i], on_border[i], h, w, perimeter)]
+    if not pieces:
+        return None
     # Pen strokes are well above the threshold; the desk beside a card, paper texture and noise
     # in a dark corner barely cross it. Judge each piece by its own mean darkness (relative and
     # in grey levels), or such a piece may be taken for the digit and the real digit rejected.
     # Only ink pixels carry a label: summing over them alone is ~10x less work than the image.
     ink = binary[box].view(bool)
     flat = labels[ink]
-    mean_dark = np.bincount(flat, weights=dark[box][ink], minlength=n)[1:] / np.maximum(areas, 1)
+    dark_sum = np.bincount(flat, weights=dark[box][ink], minlength=n).tolist()
     depth = cv2.subtract(bg8[box], paper[box], dtype=cv2.CV_16S)[ink]  # bgf - paper: whole levels
-    mean_depth = np.bincount(flat, weights=depth, minlength=n)[1:] / np.maximum(areas, 1)
-    ok &= (mean_dark >= cfg.min_contrast) & (mean_depth >= MIN_INK_LEVELS)
-    if not ok.any():
+    depth_sum = np.bincount(flat, weights=depth, minlength=n).tolist()
+    pieces = [i for i in pieces if dark_sum[i] / rects[i][4] >= cfg.min_contrast
+              and depth_sum[i] / rects[i][4] >= MIN_INK_LEVELS]
+    if not pieces:
         return None
 
-    # The digit's main piece: the largest, favouring the centre (a photo is aimed at it).
-    cx, cy = centroids[1:, 0], centroids[1:, 1]
-    off = np.hypot((cx - w / 2) / w, (cy - h / 2) / h)
-    score = np.where(ok, areas * (1.0 - 0.8 * np.clip(off, 0, 1)), -1)
-    main = int(np.argmax(score))
-    x0, y0 = int(xs[main]), int(ys[main])
-    x1, y1 = x0 + int(ws[main]), y0 + int(hs[main])
+    # The digit's main piece: the largest, favouring the centre (a photo is aimed at it);
+    # the first of equal scores.
+    off = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h).tolist()
+    main = max(pieces, key=lambda i: rects[i][4] * (1.0 - 0.8 * min(max(off[i], 0.0), 1.0)))
+    x0, y0, bw, bh, _ = rects[main]
+    x1, y1 = x0 + bw, y0 + bh
     chosen = [main]
 
     # Add the other strokes that sit within reach of the digit's box and are not specks
@@ -352,19 +350,19 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: 
     for _ in range(3):
         size = max(x1 - x0, y1 - y0)
         reach = 0.2 * size
-        min_area = max(3, 0.03 * areas[chosen].sum())
+        least = max(3, 0.03 * sum(rects[i][4] for i in chosen))
         added = False
-        for i in np.flatnonzero(ok):
-            if i in chosen or areas[i] < min_area:
+        for i in pieces:
+            x, y, pw, ph, area = rects[i]
+            if i in chosen or area < least:
                 continue
-            if (xs[i] + ws[i] >= x0 - reach and xs[i] <= x1 + reach
-                    and ys[i] + hs[i] >= y0 - reach and ys[i] <= y1 + reach):
-                nx0, ny0 = min(x0, int(xs[i])), min(y0, int(ys[i]))
-                nx1, ny1 = max(x1, int(xs[i] + ws[i])), max(y1, int(ys[i] + hs[i]))
+            if x + pw >= x0 - reach and x <= x1 + reach and y + ph >= y0 - reach and y <= y1 + reach:
+                nx0, ny0 = min(x0, x), min(y0, y)
+                nx1, ny1 = max(x1, x + pw), max(y1, y + ph)
                 # A stroke of the same digit does not make the box much more than a digit's shape.
                 if max(nx1 - nx0, ny1 - ny0) > 1.6 * size:
                     continue
-                chosen.append(int(i))
+                chosen.append(i)
                 x0, y0, x1, y1 = nx0, ny0, nx1, ny1
                 added = True
         if not added:
@@ -373,10 +371,24 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: 
     # Only the box: every chosen piece lies inside it, and the whole image costs ~5x more.
     in_box = labels[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
     if len(chosen) == 1:  # the usual case: a comparison is cheaper than a look-up table
-        return x0, y0, x1, y1, in_box == main + 1
+        return x0, y0, x1, y1, in_box == main
     lut = np.zeros(n, bool)
-    lut[np.asarray(chosen) + 1] = True
+    lut[chosen] = True
     return x0, y0, x1, y1, lut[in_box]
+
+
+def _stroke_shaped(rect: list[int], on_border: int, h: int, w: int, perimeter: int) -> bool:
+    """Whether a piece (x, y, width, height, area) could be a pen stroke rather than an edge or a blob."""
+    _, _, pw, ph, area = rect
+    if on_border > 0.08 * perimeter:
+        return False  # frames, card edges, the table
+    if (pw >= 0.9 * w or ph >= 0.9 * h) and on_border != 0:
+        return False  # a line across the image
+    # A stroke is thin: a filled blob (a shadow, a thumb) fills most of its box.
+    if area / max(pw * ph, 1) > 0.8 and area > 0.25 * h * w:
+        return False
+    # A strip along an edge (the desk beside the paper, a shadow's edge) spans half the image.
+    return not (on_border > 0 and (ph >= 0.5 * h or pw >= 0.5 * w) and on_border > 0.03 * perimeter)
 
 
 def _fit_and_center(digit: np.ndarray) -> np.ndarray | None:
