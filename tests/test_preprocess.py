@@ -192,3 +192,14 @@ def test_box_only_labelling_on_camera_sized_digits(mnist_test):
         np.testing.assert_array_equal(whole, labels)
         np.testing.assert_array_equal(stats2[1:], stats[1:])
         np.testing.assert_array_equal(centroids2[1:], centroids[1:])
+
+
+def test_grey_conversion_reads_strided_views_like_copies():
+    """A camera region is a view into the frame; flipped and channel-reversed views work too."""
+    from cnn_edge.edge_runtime.preprocess import to_gray_u8
+
+    frame = np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    bgra = np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)])
+    for view in (frame[10:90, 30:110], frame[::-1, ::2], frame[:, :, ::-1], bgra[5:100, 7:150]):
+        expected = cv2.cvtColor(np.ascontiguousarray(view[:, :, :3]), cv2.COLOR_BGR2GRAY)
+        np.testing.assert_array_equal(to_gray_u8(view), expected)

@@ -94,7 +94,10 @@ def to_gray_u8(image: np.ndarray) -> np.ndarray | None:
             return None
         a = _scale_to_u8(a)
     if a.ndim == 3:
-        a = cv2.cvtColor(np.ascontiguousarray(a[:, :, :3]), cv2.COLOR_BGR2GRAY)
+        # OpenCV reads a camera frame's region in place (rows may be strided, pixels may not):
+        # only a 4-channel image needs its first three channels copied out.
+        bgr = a if a.shape[2] == 3 else np.ascontiguousarray(a[:, :, :3])
+        a = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
     return np.ascontiguousarray(a)
 
 
