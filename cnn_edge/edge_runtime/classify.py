@@ -94,6 +94,10 @@ class Classifier:
 
     def _scores(self, raw: np.ndarray) -> list[float]:
         """exp(logit - the largest logit) per class, from any output: softmax's numerators."""
-        logits = dequantize(raw, self.model.output_quant).reshape(-1)[:NUM_CLASSES].tolist()
+        q = self.model.output_quant
+        if raw.dtype == np.float32 and not q.is_quantized:  # already logits: skip the numpy call
+            logits = raw.reshape(-1).tolist()
+        else:
+            logits = dequantize(raw, q).reshape(-1)[:NUM_CLASSES].tolist()
         top = max(logits)
         return [math.exp(v - top) for v in logits]
