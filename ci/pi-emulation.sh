@@ -258,7 +258,20 @@ for cpu in $CPUS; do
     check pixels "$X86/pre" "$ARM/pre" "preprocessing, $cpu"
 done
 
+# cnn-edge deploy to the emulated Pi: a real sshd on 127.0.0.1, the device's cnn-edge under QEMU.
+DEVICE_CLI="$WORK/pi-cnn-edge"
+cat >"$DEVICE_CLI" <<EOF
+#!/bin/sh
+QEMU_CPU=$first_cpu PYTHONPATH="$SITE:$REPO" PYTHONDONTWRITEBYTECODE=1 TF_CPP_MIN_LOG_LEVEL=3 \\
+    exec qemu-aarch64-static -L "$ROOTFS" "$GUEST_PY" -m cnn_edge "\$@"
+EOF
+chmod +x "$DEVICE_CLI"
+say "deploy: cnn-edge deploy over SSH to the emulated Pi ($first_cpu)"
+PYTHONPATH="$REPO" "$PY" "$REPO/ci/pi_deploy_check.py" "$RUN" "$DEVICE_CLI" "$WORK" "$EVAL_LIMIT" ||
+    failures=$((failures + 1))
+
 if [ "$failures" -ne 0 ]; then
-    die "$failures comparison(s) failed: the aarch64 edge runtime does not answer like x86 (details above)"
+    die "$failures check(s) failed: the aarch64 edge runtime does not answer like x86 (details above)"
 fi
-say "PASS: aarch64 (${CPUS// /, }) answers like x86. (Emulated latency is meaningless: not a Pi figure.)"
+say "PASS: aarch64 (${CPUS// /, }) answers like x86, and deploy works against it." \
+    "(Emulated latency is meaningless: not a Pi figure.)"
