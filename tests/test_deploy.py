@@ -190,6 +190,16 @@ def test_interactive_settings_in_the_users_ssh_config_do_not_interfere(
     assert set(remote_hashes(tmp_path / "device")) == BUNDLE_NAMES
 
 
+def test_folder_names_with_spaces_quotes_and_shell_characters(
+    server: sshd.SshServer, run: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "my models" / "it's $HOME; `touch pwned` & more"
+    res = deploy_cli(run, f"testpi:{dest}", server.client_config("ok"), "--no-check", "--json")
+    assert res.returncode == 0, res.stderr
+    assert set(remote_hashes(dest)) == BUNDLE_NAMES and json.loads(res.stdout)["remote_path"] == str(dest)
+    assert not list(tmp_path.rglob("pwned")) and not (server.home / "pwned").exists()
+
+
 def test_corrupted_remote_file_is_detected_and_replaced(
     server: sshd.SshServer, run: Path, tmp_path: Path
 ) -> None:
