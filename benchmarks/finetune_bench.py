@@ -1,6 +1,6 @@
 """Fine-tuning to "someone else's handwriting": before/after, MNIST forgetting, int8, the MNIST ratio sweep.
 
-The handwriting is scikit-learn's 1,797 digits (43 writers MNIST never saw), rendered as camera
+The handwriting is scikit-learn's 1,797 digits (13 writers MNIST never saw), rendered as camera
 photos by `cnn_edge.synthetic_photos` at seeds unlike the fixed benchmark set's (20240...). The
 glyphs are split BY INDEX, so the fine-tuning photos and the measuring photos share no glyph
 (not only no render): glyphs 0-899 give the fine-tuning samples (--samples photos, one per glyph),

@@ -3,7 +3,7 @@
     python benchmarks/make_photo_sets.py OUT_DIR [--mnist data/mnist.npz] [--layout csv|folders]
 
 Writes (1-2 minutes of one core; the images are not committed, rebuild them):
-    OUT_DIR/sklearn/   1,000 photos of scikit-learn's digits (43 writers MNIST never saw)
+    OUT_DIR/sklearn/   1,000 photos of scikit-learn's digits (13 writers MNIST never saw)
     OUT_DIR/mnist/     1,000 photos of MNIST test digits
     OUT_DIR/blank/     100 photos with no digit (label empty / folder "none")
     OUT_DIR/cards.avi  an MJPG video, 640x480 at 30 fps: 20 digit cards (per class one by a

@@ -116,7 +116,7 @@ def mnist_glyphs(images: np.ndarray, labels: Sequence[int] | np.ndarray, source:
 
 
 def sklearn_glyphs(size: int = 48, pen_width: float = 0.07) -> GlyphSet:
-    """scikit-learn's 1,797 digits by 43 writers who are not MNIST's, redrawn as pen strokes.
+    """scikit-learn's 1,797 digits by 13 writers who are not MNIST's, redrawn as pen strokes.
 
     The 8x8 images hold how much of each 4x4 block of the original 32x32 bitmap was inked. Scaled
     up as they are they look like blobs, so each is smoothed, thinned to its centre line and
