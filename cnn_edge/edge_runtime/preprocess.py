@@ -186,7 +186,7 @@ def _preprocess_gray(
     # INTER_LINEAR_EXACT: plain INTER_LINEAR rounds differently on aarch64 (NEON) than on
     # x86, which flipped camera labels under Pi emulation; the exact variant agrees bit for bit.
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
-    bg8 = np.maximum(bg, 8)
+    bg8 = cv2.max(bg, 8)  # np.maximum(bg, 8), at a third of the cost on uint8
     bgf = bg8.astype(np.float32)
     # dark = clip(1 - paper / bgf, 0, 1), in place (this runs on every pixel); 1 - a ratio
     # of non-negatives is at most 1, so only the lower bound can bite.
