@@ -17,12 +17,12 @@ STAGE_PREFIX = ".cnn-edge-incoming."
 NO_FOLDER, NO_STAGE, UNPACK_FAILED, CHECKSUM_MISMATCH, SWAP_FAILED, NO_HASH_TOOL = 90, 91, 92, 93, 94, 96
 NO_PYTHON, NO_CNN_EDGE = 80, 81
 
-PRELUDE = """export LC_ALL=C
-sha() {
+PRELUDE = f"""export LC_ALL=C
+sha() {{
   if command -v sha256sum >/dev/null 2>&1; then sha256sum "$@"
   elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$@"
-  else echo "neither sha256sum nor shasum is installed on the device" >&2; exit 96; fi
-}
+  else echo "neither sha256sum nor shasum is installed on the device" >&2; exit {NO_HASH_TOOL}; fi
+}}
 """
 
 
