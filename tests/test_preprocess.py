@@ -203,3 +203,27 @@ def test_grey_conversion_reads_strided_views_like_copies():
     for view in (frame[10:90, 30:110], frame[::-1, ::2], frame[:, :, ::-1], bgra[5:100, 7:150]):
         expected = cv2.cvtColor(np.ascontiguousarray(view[:, :, :3]), cv2.COLOR_BGR2GRAY)
         np.testing.assert_array_equal(to_gray_u8(view), expected)
+
+
+def test_single_threaded_opencv_gives_the_same_inputs() -> None:
+    """The runtime runs OpenCV on one thread (faster on its small images): same 28x28 inputs."""
+    from cnn_edge import synthetic_photos as sp
+    from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, use_one_opencv_thread
+
+    rng = np.random.default_rng(3)
+    glyphs = sp.hershey_glyphs(per_digit=2)
+    photos = [sp.render_photo(glyphs.masks[i], rng, frame_size=(640, 480)) for i in range(12)]
+    boxes = [center_roi(p, 0.6) for p in photos]
+    regions = [p[y:y + h, x:x + w] for p, (x, y, w, h) in zip(photos, boxes, strict=True)]
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(-1)  # OpenCV's default pool
+        pooled = [preprocess(p, DEFAULT) for p in photos] + [preprocess(r, CAMERA) for r in regions]
+        use_one_opencv_thread()
+        assert cv2.getNumThreads() == 1
+        single = [preprocess(p, DEFAULT) for p in photos] + [preprocess(r, CAMERA) for r in regions]
+    finally:
+        cv2.setNumThreads(before)
+    assert sum(d is not None for d in single) >= 12  # digits found, not only "no digit" twice
+    for a, b in zip(pooled, single, strict=True):
+        assert (a is None and b is None) or np.array_equal(a, b)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnn_edge.edge_runtime.interpreter import NUM_CLASSES, TfliteModel, dequantize, softmax_table
-from cnn_edge.edge_runtime.preprocess import DEFAULT, PreprocessConfig, preprocess
+from cnn_edge.edge_runtime.preprocess import DEFAULT, PreprocessConfig, preprocess, use_one_opencv_thread
 
 
 @dataclass(slots=True)
@@ -64,6 +64,7 @@ class Classifier:
         self.model = model
         self.preprocess_config = preprocess_config
         self._softmax_table = softmax_table(model.output_quant)
+        use_one_opencv_thread()
         # Warm up: the first OpenCV call and the first invoke pay one-off set-up costs
         # (thread pools, XNNPACK packing) that would otherwise land in the first image's timings.
         blank = np.zeros((64, 64), np.uint8)

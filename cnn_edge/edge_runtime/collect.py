@@ -29,7 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, PreprocessConfig, center_roi, preprocess
+from cnn_edge.edge_runtime.preprocess import (
+    CAMERA,
+    DEFAULT,
+    PreprocessConfig,
+    center_roi,
+    preprocess,
+    use_one_opencv_thread,
+)
 from cnn_edge.errors import CameraError, CnnEdgeError, ConfigError, DataError
 
 Log = Callable[[str], None]
@@ -98,6 +105,7 @@ class CollectResult:
 def collect(config: CollectConfig, log: Log = lambda _msg: None) -> CollectResult:
     """Run one collection session as `config` says; see the module's docstring for the layout."""
     _validate(config)
+    use_one_opencv_thread()
     if config.from_path is not None:
         return _from_photos(config, log)
     return _from_camera(config, log)
