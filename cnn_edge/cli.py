@@ -63,7 +63,7 @@ def main_options(
 @app.command()
 def train(
     out: Annotated[
-        Path | None, typer.Option(help="Run directory [default: first free runs/train, runs/train2, ...]")
+        Path | None, typer.Option(help="Run directory (default: first free runs/train, runs/train2, ...)")
     ] = None,
     arch: Annotated[str, typer.Option(help="cnn (the seed CNN) or softmax (regression baseline)")] = "cnn",
     hidden_units: Annotated[
@@ -71,14 +71,14 @@ def train(
     ] = 128,
     epochs: Annotated[
         int | None,
-        typer.Option(help="Passes over the training images [default: 10; 20 with --augment]"),
+        typer.Option(help="Passes over the training images (default: 10; 20 with --augment)"),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Images per Adam step")] = 128,
     learning_rate: Annotated[float, typer.Option(help="Adam learning rate")] = 1e-3,
     lr_schedule: Annotated[str, typer.Option(help="cosine (decay to 0 over the run) or constant")] = "cosine",
     data: Annotated[
         Path | None,
-        typer.Option(help="mnist.npz [default: $CNN_EDGE_DATA, then the repository's data/mnist.npz]"),
+        typer.Option(help="mnist.npz (default: $CNN_EDGE_DATA, then the repository's data/mnist.npz)"),
     ] = None,
     train_limit: Annotated[
         int | None, typer.Option(help="Train on the first N images only (quick runs)")
@@ -105,7 +105,7 @@ def train(
     ] = False,
     augment_preset: Annotated[
         str | None,
-        typer.Option(help="Augmentation ranges: camera or light (implies --augment) [default: camera]"),
+        typer.Option(help="Augmentation ranges: camera or light (implies --augment) (default: camera)"),
     ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
@@ -151,11 +151,11 @@ def convert(
         Path | None,
         typer.Option(
             help="Run directory: reads model.keras, writes the .tflite files and manifest.json "
-            "[default: the folder of --model]"
+            "(default: the folder of --model)"
         ),
     ] = None,
     model: Annotated[
-        Path | None, typer.Option(help="Any saved Keras model [default: RUN/model.keras]")
+        Path | None, typer.Option(help="Any saved Keras model (default: RUN/model.keras)")
     ] = None,
     int8: Annotated[
         bool, typer.Option("--int8", help="Also write model_int8.tflite: full-integer int8, calibrated")
@@ -172,15 +172,15 @@ def convert(
     calibration_samples: Annotated[
         int | None,
         typer.Option(
-            help="Calibration images for int8 [default: chosen by measurement, see "
-            "benchmarks/results/convert.md]"
+            help="Calibration images for int8 (default: chosen by measurement, see "
+            "benchmarks/results/convert.md)"
         ),
     ] = None,
     calibration_data: Annotated[
         Path | None,
         typer.Option(
             help="A .npz of 28x28 images (optional labels), or a folder of digit images "
-            "[default: the shipped class-balanced set]"
+            "(default: the shipped class-balanced set)"
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Picks the calibration images (same seed, same bytes)")] = 0,
@@ -305,7 +305,7 @@ def infer(
         Path | None, typer.Option(help="Write each image's 28x28 model input (PNG) to this folder")
     ] = None,
     backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
-    threads: Annotated[int | None, typer.Option(help="Interpreter threads [default: all cores]")] = None,
+    threads: Annotated[int | None, typer.Option(help="Interpreter threads (default: all cores)")] = None,
 ) -> None:
     """Run a .tflite model on photos of handwritten digits, or on a camera (no TensorFlow needed)."""
     import json
@@ -438,18 +438,18 @@ def evaluate(
     reference: Annotated[
         Path | None,
         typer.Option(
-            help="Model to compare with [default: the float32 model in the manifest beside --model]"
+            help="Model to compare with (default: the float32 model in the manifest beside --model)"
         ),
     ] = None,
     data: Annotated[
         Path | None,
         typer.Option(
             help="An .npz (images, labels) or a folder with subfolders 0..9 "
-            "[default: the shipped 10,000 test images]"
+            "(default: the shipped 10,000 test images)"
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="Evaluate on the first N images only")] = None,
-    threads: Annotated[int | None, typer.Option(help="Interpreter threads [default: all cores]")] = None,
+    threads: Annotated[int | None, typer.Option(help="Interpreter threads (default: all cores)")] = None,
     backend: Annotated[str, typer.Option(help="auto, litert or tflite-runtime")] = "auto",
     warmup: Annotated[int, typer.Option(help="Untimed invokes before timing")] = 10,
     runs: Annotated[int, typer.Option(help="Timed single-image invokes (0: no latency)")] = 200,
@@ -621,7 +621,7 @@ def deploy(
     ],
     formats: Annotated[
         list[str] | None,
-        typer.Option("--format", metavar="FORMAT", help="Models to copy [default: float32, int8]"),
+        typer.Option("--format", metavar="FORMAT", help="Models to copy (default: float32, int8)"),
     ] = None,
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Run doctor and evaluate on the device after the copy")
@@ -636,10 +636,10 @@ def deploy(
     ] = False,
     remote_cnn_edge: Annotated[
         str | None,
-        typer.Option(help="cnn-edge on the device [default: on PATH, in ~/.local/bin, ~/cnn-edge-venv/bin]"),
+        typer.Option(help="cnn-edge on the device (default: on PATH, in ~/.local/bin, ~/cnn-edge-venv/bin)"),
     ] = None,
     eval_limit: Annotated[
-        int | None, typer.Option(help="Evaluate on the first N images on both sides [default: all 10,000]")
+        int | None, typer.Option(help="Evaluate on the first N images on both sides (default: all 10,000)")
     ] = None,
     eval_runs: Annotated[int, typer.Option(help="Timed single-image invokes for the latency figures")] = 200,
     camera: Annotated[
@@ -691,7 +691,7 @@ def bundle(
     out: Annotated[Path, typer.Option(help="The .tar.gz to write")],
     formats: Annotated[
         list[str] | None,
-        typer.Option("--format", metavar="FORMAT", help="Models to include [default: float32, int8]"),
+        typer.Option("--format", metavar="FORMAT", help="Models to include (default: float32, int8)"),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as one JSON object")] = False,
 ) -> None:
@@ -763,8 +763,8 @@ def finetune(
     out: Annotated[Path, typer.Option(help="The new run directory")] = ...,
     mnist_ratio: Annotated[
         float | None,
-        typer.Option(help="MNIST images mixed in per sample [default: chosen by measurement, see "
-                     "benchmarks/results/finetune.md]"),
+        typer.Option(help="MNIST images mixed in per sample (default: chosen by measurement, see "
+                     "benchmarks/results/finetune.md)"),
     ] = None,
     train_conv: Annotated[
         bool, typer.Option("--train-conv", help="Also train the convolutional layers (default: frozen)")
@@ -776,7 +776,7 @@ def finetune(
         float, typer.Option(help="Fraction of each class's samples held out to measure")
     ] = 0.25,
     seed: Annotated[int, typer.Option(help="Seeds the split, the MNIST draw and training")] = 0,
-    data: Annotated[Path | None, typer.Option(help="mnist.npz [default: as for train]")] = None,
+    data: Annotated[Path | None, typer.Option(help="mnist.npz (default: as for train)")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress")] = False,
 ) -> None:
