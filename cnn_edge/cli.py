@@ -30,6 +30,20 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+def plain_console(piped_width: int | None = None):  # -> rich.console.Console (imported lazily)
+    """A rich console that prints every string as it is, and wide enough when piped.
+
+    Markup off: rich would take "[edge]" in an install hint, or a bracket in a path, for a style
+    tag and drop it. Piped into a file, `piped_width` columns keep each table row on one line.
+    """
+    from rich.console import Console
+
+    console = Console(markup=False, highlight=False)
+    if piped_width and not console.is_terminal:
+        console = Console(markup=False, highlight=False, width=piped_width)
+    return console
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the project's errors into one clear line and their exit code; Ctrl-C into 130."""
@@ -213,7 +227,6 @@ def convert(
     )
     with user_errors():
         result = run_convert(cfg, log=typer.echo)
-    from rich.console import Console
     from rich.table import Table
 
     ref = result.models["float32"]
@@ -231,7 +244,7 @@ def convert(
             "" if m.accuracy is None else f"{m.accuracy:.2%}",
             "" if loss is None or name == "float32" else f"{loss:+.2f} pp",
         )
-    console = Console()
+    console = plain_console()
     console.print(table)
     if "int8" in result.models:
         loss = result.accuracy_loss_pp("int8")
@@ -239,22 +252,19 @@ def convert(
         console.print(
             f"int8 is {result.size_ratio('int8'):.1%} of float32{loss_text} "
             f"({result.calibration_samples} calibration images, seed {seed})",
-            highlight=False,
         )
     if result.debug_quant_csv is not None:
-        console.print(f"per-layer quantization report: {result.debug_quant_csv}", highlight=False)
+        console.print(f"per-layer quantization report: {result.debug_quant_csv}")
         for layer in result.worst_layers:
             flag = "  <- above 0.7" if layer["flagged"] else ""
             # A fused op's tensor name lists every folded op; the first says enough.
             short = layer["tensor_name"].split(";")[0]
             console.print(
                 f"  rmse/scale {layer['rmse_over_scale']:.3f}  {layer['op_name']:<16} {short}{flag}",
-                highlight=False,
             )
     console.print(
         f"files: {', '.join(m.path.name for m in result.models.values())} and manifest.json "
         f"in {result.run_dir}",
-        highlight=False,
     )
 
 
@@ -495,14 +505,12 @@ def evaluate(
     if json_out:
         typer.echo(json.dumps(d))
     else:
-        from rich.console import Console
-
         from cnn_edge.report_tables import evaluate_summary, evaluate_table
 
-        console = Console()
+        console = plain_console()
         console.print(evaluate_table(d))
         for line in evaluate_summary(d):
-            console.print(line, highlight=False)
+            console.print(line)
     if result.gate_passed is False:
         raise typer.Exit(1)
 
@@ -553,21 +561,17 @@ def benchmark(
         typer.echo(json.dumps(to_dict(result)))
         _fail_on_broken_models(result)
         return
-    from rich.console import Console
-
     from cnn_edge.report_tables import benchmark_table
 
-    console = Console()
-    if not console.is_terminal:  # piped into a file: do not squeeze 12 columns into 80 characters
-        console = Console(width=200)
+    console = plain_console(piped_width=200)  # piped: do not squeeze 12 columns into 80 characters
     console.print(benchmark_table(result))
     for row in result.rows:
         for note in row.notes:
-            console.print(f"{row.name}: {note}", highlight=False)
+            console.print(f"{row.name}: {note}")
     for note in result.notes:
-        console.print(note, highlight=False)
+        console.print(note)
     for name, path in result.files.items():
-        console.print(f"  {name:<14} {path}", highlight=False)
+        console.print(f"  {name:<14} {path}")
     _fail_on_broken_models(result)
 
 
@@ -600,14 +604,9 @@ def doctor(
     if json_out:
         typer.echo(json.dumps(result.to_dict()))
     else:
-        from rich.console import Console
-
         from cnn_edge.report_tables import doctor_table
 
-        console = Console()
-        if not console.is_terminal:  # piped: keep each check on one line
-            console = Console(width=200)
-        console.print(doctor_table(result))
+        plain_console(piped_width=200).print(doctor_table(result))
         typer.echo("ready" if result.ready else "NOT ready: see the failed checks above")
     if not result.ready:
         raise typer.Exit(1)
@@ -669,14 +668,9 @@ def deploy(
     copied = ", ".join(result.copied) if result.copied else "nothing (all files were already there)"
     typer.echo(f"{result.destination}:{result.remote_path}: copied {copied}; sha256 verified")
     if result.report is not None:
-        from rich.console import Console
-
         from cnn_edge.report_tables import deploy_table
 
-        console = Console()
-        if not console.is_terminal:  # piped: keep each row on one line
-            console = Console(width=120)
-        console.print(deploy_table(result.report))
+        plain_console(piped_width=120).print(deploy_table(result.report))
         failed = result.report["summary"]["device"].get("failed_checks") or []
         if failed:
             typer.echo(f"device not ready: {', '.join(failed)} failed (run cnn-edge doctor there)")

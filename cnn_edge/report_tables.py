@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 
 def _pct(x: float | None) -> str:
@@ -80,7 +81,8 @@ def doctor_table(result: Any) -> Table:
     for col in ("check", "status", "detail", "fix"):
         t.add_column(col, overflow="fold")
     for c in result.checks:
-        t.add_row(c.name, f"[{colour.get(c.status, 'white')}]{c.status}[/]", c.detail, c.fix)
+        # A styled Text, not markup: the CLI prints with markup off (an "[edge]" in a fix must show).
+        t.add_row(c.name, Text(c.status, style=colour.get(c.status, "white")), c.detail, c.fix)
     return t
 
 

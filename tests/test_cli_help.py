@@ -34,3 +34,19 @@ def test_default_notes_in_help_texts_are_shown(command: str) -> None:
 def test_no_help_text_uses_a_lowercase_bracket_tag() -> None:
     """rich reads "[word..." as a style tag and drops it: help texts say "(default: ...)" instead."""
     assert not re.search(r'help="[^"]*\[[a-z#/@]', CLI.read_text())
+
+
+def test_brackets_in_printed_text_and_tables_are_kept() -> None:
+    """An install hint's "[edge]" or a path's brackets must reach the screen (rich markup is off)."""
+    from cnn_edge.cli import plain_console
+    from cnn_edge.edge_runtime.doctor import Check, DoctorResult
+    from cnn_edge.report_tables import doctor_table
+
+    console = plain_console()
+    result = DoctorResult(checks=(Check("litert", "fail", "runs/[exp1]", "pip install 'cnn-edge[edge]'"),))
+    with console.capture() as out:
+        console.print(doctor_table(result))
+        console.print("see cnn-edge[edge] and [link]")
+    text = out.get()
+    assert "pip install 'cnn-edge[edge]'" in text
+    assert "runs/[exp1]" in text and "see cnn-edge[edge] and [link]" in text
