@@ -227,3 +227,40 @@ def test_single_threaded_opencv_gives_the_same_inputs() -> None:
     assert sum(d is not None for d in single) >= 12  # digits found, not only "no digit" twice
     for a, b in zip(pooled, single, strict=True):
         assert (a is None and b is None) or np.array_equal(a, b)
+
+
+def paper_edge_photo(digit: np.ndarray, edge_x: float = 420, tilt: float = 0.12, desk: float = 45.0,
+                     seed: int = 0) -> np.ndarray:
+    """`photo_of` the digit near the right edge of a paper strip; left of a slanted edge, a dark
+    textured desk fills two thirds of the frame (centre and border alike)."""
+    rng = np.random.default_rng(seed)
+    img = photo_of(digit, at=(170, 470), height=130, rng=rng).astype(np.float32)
+    h, w = img.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    on_desk = np.clip(edge_x + tilt * (ys - h / 2) - xs + 0.5, 0, 1)  # anti-aliased edge
+    blotches = cv2.resize(rng.standard_normal((h // 20, w // 20)).astype(np.float32), (w, h),
+                          interpolation=cv2.INTER_CUBIC)
+    surface = desk * (1 + 0.15 * blotches) + rng.normal(0, 5, (h, w))
+    return np.clip(img * (1 - on_desk) + surface * on_desk, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("index", [0, 3, 8, 15])
+def test_paper_strip_beside_a_dark_desk_is_not_inverted(mnist_test, index):
+    # The desk dominates the view, so the paper's level looks dark at the centre and border; the
+    # photo was taken for light ink on dark, and the paper beside the digit read as a bar of ink
+    # (or no digit at all).
+    x, _ = mnist_test
+    out = preprocess(paper_edge_photo(x[index]))
+    clean = preprocess(photo_of(x[index], at=(170, 470), height=130))
+    assert out is not None and clean is not None
+    assert np.corrcoef(out.ravel().astype(float), clean.ravel().astype(float))[0, 1] > 0.9
+
+
+def test_light_digit_on_dark_photo_is_still_inverted(mnist_test):
+    # Chalk on a blackboard: the bright side is strokes, narrow enough to be ink.
+    x, _ = mnist_test
+    dark_photo = 255 - photo_of(x[4], at=(150, 250), height=200)
+    out = preprocess(dark_photo)
+    clean = preprocess(photo_of(x[4], at=(150, 250), height=200))
+    assert out is not None and clean is not None
+    assert np.corrcoef(out.ravel().astype(float), clean.ravel().astype(float))[0, 1] > 0.9
