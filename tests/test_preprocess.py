@@ -264,3 +264,24 @@ def test_light_digit_on_dark_photo_is_still_inverted(mnist_test):
     clean = preprocess(photo_of(x[4], at=(150, 250), height=200))
     assert out is not None and clean is not None
     assert np.corrcoef(out.ravel().astype(float), clean.ravel().astype(float))[0, 1] > 0.9
+
+
+def small_nine_with_detached_tail(gap: int = 8) -> np.ndarray:
+    """A 9 some 60 px tall in a 640x480 photo: a loop, and its tail drawn as a separate stroke
+    that starts `gap` px below the loop's right side and doubles the digit's height."""
+    img = np.full((480, 640), 215, np.uint8)
+    cx, cy, r = 300, 200, 12
+    cv2.circle(img, (cx, cy), r, 40, 4, lineType=cv2.LINE_AA)
+    cv2.line(img, (cx + r, cy + r // 2 + gap), (cx + r - 4, cy + 4 * r), 40, 4, lineType=cv2.LINE_AA)
+    return np.clip(img + np.random.default_rng(0).normal(0, 4, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_detached_stroke_that_doubles_a_small_digit_is_kept():
+    # The loop alone was the main piece; the tail more than 1.6x its box, so it was taken for a
+    # neighbour although its ink starts a few pixels from the loop's: the 28x28 held an "o".
+    out = preprocess(small_nine_with_detached_tail())
+    assert out is not None
+    cols = np.flatnonzero((out > 128).any(axis=0))
+    rows = np.flatnonzero((out > 128).any(axis=1))
+    assert rows.max() - rows.min() >= 18 and cols.max() - cols.min() <= 12  # tall: loop and tail
+    assert (out[rows.max() - 4:, :] > 128).sum() >= 4  # the tail's end reached the input

@@ -408,8 +408,13 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: 
             if x + pw >= x0 - reach and x <= x1 + reach and y + ph >= y0 - reach and y <= y1 + reach:
                 nx0, ny0 = min(x0, x), min(y0, y)
                 nx1, ny1 = max(x1, x + pw), max(y1, y + ph)
-                # A stroke of the same digit does not make the box much more than a digit's shape.
-                if max(nx1 - nx0, ny1 - ny0) > 1.6 * size:
+                # A stroke of the same digit does not make the box much more than a digit's
+                # shape, unless its ink comes within reach of the digit's ink itself: the main
+                # piece may be a fragment (a 5's bowl without its bar, a 9's loop without its
+                # detached tail), and measured against it alone the rest of the digit looked
+                # like a neighbour. Dropped in the first pass, the refinement's crop then cut it.
+                if max(nx1 - nx0, ny1 - ny0) > 1.6 * size and not _ink_within(
+                        labels, (ox, oy), chosen, i, rects[i], reach):
                     continue
                 chosen.append(i)
                 x0, y0, x1, y1 = nx0, ny0, nx1, ny1
@@ -424,6 +429,24 @@ def _select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: 
     lut = np.zeros(n, bool)
     lut[chosen] = True
     return x0, y0, x1, y1, lut[in_box]
+
+
+def _ink_within(labels: np.ndarray, offset: tuple[int, int], chosen: list[int], piece: int,
+                rect: list[int], reach: float) -> bool:
+    """Whether `piece` (its `rect`: x, y, width, height, area) has ink within `reach` pixels of
+    a chosen piece's ink (a square neighbourhood; `labels` is the box at `offset`). Only the
+    piece's surroundings are looked at: this runs for the rare piece that would grow the box."""
+    import cv2
+
+    g = int(np.ceil(reach))
+    x, y, pw, ph, _ = rect
+    ox, oy = offset
+    bh, bw = labels.shape
+    ry0, rx0 = max(0, y - oy - g), max(0, x - ox - g)
+    region = labels[ry0:min(bh, y - oy + ph + g), rx0:min(bw, x - ox + pw + g)]
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * g + 1, 2 * g + 1))
+    near = cv2.dilate((region == piece).view(np.uint8), kernel)  # exact on every platform
+    return bool(np.isin(region[near.view(bool)], chosen).any())
 
 
 def _stroke_shaped(rect: list[int], on_border: int, h: int, w: int, perimeter: int) -> bool:
