@@ -184,10 +184,14 @@ def _tarinfo(name: str, size: int, mtime: int, kind: bytes, mode: int) -> tarfil
     return info
 
 
+def safe_name(text: str, fallback: str) -> str:
+    """`text` as a file or folder name: runs of other characters become '-', no leading dot."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip(".-") or fallback
+
+
 def run_name(run: Path) -> str:
     """The run folder's name, safe as a file or folder name."""
-    name = run.resolve().name
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "run"
+    return safe_name(run.resolve().name, "run")
 
 
 def bundle_readme(run_name: str, manifest: dict[str, Any], models: list[BundleFile]) -> str:

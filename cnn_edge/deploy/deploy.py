@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import tarfile
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 from cnn_edge import __version__
 from cnn_edge.atomic import write_text
 from cnn_edge.deploy import remote
-from cnn_edge.deploy.bundle import collect_bundle, run_name, write_tar
+from cnn_edge.deploy.bundle import collect_bundle, run_name, safe_name, write_tar
 from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
 from cnn_edge.deploy.report import device_summary
 from cnn_edge.deploy.ssh import Completed, SshSession
@@ -61,7 +60,7 @@ def deploy(cfg: DeployConfig) -> DeployResult:
             verified=True,
             bundle=[{"name": f.name, "size_bytes": f.size_bytes, "sha256": f.sha256} for f in files],
         )
-        report_path = cfg.run / f"device-{_slug(target.destination)}.json"
+        report_path = cfg.run / f"device-{safe_name(target.destination, 'device')}.json"
         write_text(report_path, json.dumps(report, indent=2) + "\n")
         say(f"report saved: {report_path}")
     return DeployResult(
@@ -342,6 +341,3 @@ def _last_line(text: str) -> str:
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
-
-def _slug(destination: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", destination).strip("-.") or "device"
