@@ -340,4 +340,3 @@ def _last_line(text: str) -> str:
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
-
