@@ -115,22 +115,26 @@ def mnist_glyphs(images: np.ndarray, labels: Sequence[int] | np.ndarray, source:
     return as_glyph_set(images.astype(np.uint8, copy=False), labels, source)
 
 
-def sklearn_glyphs(size: int = 48, pen_width: float = 0.07) -> GlyphSet:
-    """scikit-learn's 1,797 digits by 13 writers who are not MNIST's, redrawn as pen strokes.
+def sklearn_glyphs(size: int = 96, smooth: float = 2.0) -> GlyphSet:
+    """scikit-learn's 1,797 digits by 13 writers who are not MNIST's, rebuilt as the bitmaps they were.
 
-    The 8x8 images hold how much of each 4x4 block of the original 32x32 bitmap was inked. Scaled
-    up as they are they look like blobs, so each is smoothed, thinned to its centre line and
-    redrawn with a round pen of `pen_width` (fraction of `size`); where the data is solidly inked
-    (loops too small to stay open at 8x8) the solid area is kept, so no stroke goes missing.
-    The renderer rescales and re-sharpens, so `size` only sets the detail of the stroke paths.
-    Requires scikit-learn (a dev/test dependency). Built once per process (about a second).
+    Each 8x8 image counts the inked pixels (0-16) in the 4x4 blocks of a 32x32 bitmap of the
+    scanned digit (UCI optdigits). `sklearn_glyphs` rebuilds a 32x32 bitmap with exactly those
+    counts, inking in each block the pixels where a smooth interpolation of the counts is highest,
+    so every stroke the data records is there and none is invented; it is then drawn `size` pixels
+    high with its pixel staircase rounded off by a Gaussian of `smooth` pixels (2 at 96: two
+    thirds of a bitmap pixel; counted back into 4x4 blocks, the result is off by 0.15 of 16 pixels
+    a block on average). An earlier renderer thinned the blurred data to centre lines and redrew
+    them with a round pen; it dropped faint strokes (a 9's loop, an 8's waist) and lost at least one
+    inked block in 73% of the glyphs (benchmarks/results/edge_runtime.md).
+    Requires scikit-learn (a dev/test dependency). Built once per process (well under a second).
     """
-    masks, labels = _sklearn_glyph_arrays(int(size), float(pen_width))
+    masks, labels = _sklearn_glyph_arrays(int(size), float(smooth))
     return GlyphSet(masks, labels.copy(), ("sklearn",) * len(masks))
 
 
 @lru_cache(maxsize=4)
-def _sklearn_glyph_arrays(size: int, pen_width: float) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+def _sklearn_glyph_arrays(size: int, smooth: float) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # optional: only benchmarks and tests need these digits
@@ -138,76 +142,40 @@ def _sklearn_glyph_arrays(size: int, pen_width: float) -> tuple[tuple[np.ndarray
             "sklearn_glyphs needs scikit-learn: pip install scikit-learn (or the project's [dev] extra)"
         ) from exc
     digits = load_digits()
-    return _pen_from_coverage(digits.images / 16.0, size, pen_width), digits.target.astype(np.int64)
+    counts = np.rint(digits.images).astype(np.int64)
+    masks = tuple(_crop_to_ink(np.pad(_draw_bitmap(bitmap_from_block_counts(c), size, smooth), 4))
+                  for c in counts)
+    return masks, digits.target.astype(np.int64)
 
 
-def _pen_from_coverage(coverage: np.ndarray, size: int, pen_width: float) -> tuple[np.ndarray, ...]:
-    """Redraw low-resolution coverage images (N, 8, 8) in 0..1 as round-pen strokes, `size` high.
+def bitmap_from_block_counts(counts: np.ndarray, block: int = 4) -> np.ndarray:
+    """A boolean bitmap whose `block` x `block` tiles hold exactly `counts` (H, W) inked pixels.
 
-    All images are tiled into one mosaic (with a blank cell around each) so every step is one
-    array operation instead of 1,797 small ones; no step reaches further than the blank border.
+    Within a tile, the pixels inked are those where a cubic interpolation of the counts (lightly
+    blurred) is highest: ink gathers towards the neighbouring ink, so strokes stay connected.
     """
-    n, cells = coverage.shape[0], coverage.shape[1] + 2
-    cols = int(math.ceil(math.sqrt(n)))
-    rows = -(-n // cols)
-    tiles = np.zeros((rows * cols, cells, cells), np.float32)
-    tiles[:n, 1:-1, 1:-1] = coverage
-    mosaic = tiles.reshape(rows, cols, cells, cells).transpose(0, 2, 1, 3).reshape(rows * cells, cols * cells)
-    scale = size // (cells - 2)
-    big = cv2.resize(mosaic, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    big = cv2.GaussianBlur(big, (0, 0), size / 32.0)
-    skeleton = _thin(big > 0.4)
-    dist = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
-    pen = np.clip(pen_width * size + 0.5 - dist, 0.0, 1.0)
-    solid = np.clip((big - 0.66) / 0.08, 0.0, 1.0)  # filled areas the thinning would lose
-    ink = (cv2.GaussianBlur(np.maximum(pen, solid), (0, 0), 0.8) * 255).astype(np.uint8)
-    step = cells * scale
-    return tuple(
-        _crop_to_ink(ink[(k // cols) * step:(k // cols + 1) * step, (k % cols) * step:(k % cols + 1) * step])
-        for k in range(n)
-    )
+    h, w = counts.shape
+    n = block * block
+    if counts.min() < 0 or counts.max() > n:
+        raise ValueError(f"block counts must lie in 0..{n}")
+    padded = np.pad(counts.astype(np.float32), 1)
+    field = cv2.resize(padded, ((w + 2) * block, (h + 2) * block), interpolation=cv2.INTER_CUBIC)
+    field = cv2.GaussianBlur(field[block:-block, block:-block], (0, 0), 1.0)
+    tiles = field.reshape(h, block, w, block).transpose(0, 2, 1, 3).reshape(h, w, n)
+    rank = np.argsort(np.argsort(-tiles, axis=2, kind="stable"), axis=2, kind="stable")
+    inked = rank < counts[:, :, None]
+    return inked.reshape(h, w, block, block).transpose(0, 2, 1, 3).reshape(h * block, w * block)
 
 
-def _thin(binary: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean image to one-pixel-wide centre lines.
-
-    Each pixel's 8 neighbours are packed into a byte by one correlation with powers of two; a
-    256-entry table per sub-step says whether the pixel goes. A few whole-image OpenCV calls per
-    pass, so a mosaic of 1,797 digits thins in a fraction of a second.
-    """
-    img = binary.astype(np.uint8)
-    changed = True
-    while changed:
-        changed = False
-        for table in _ZHANG_SUEN_TABLES:
-            code = cv2.filter2D(img, cv2.CV_8U, _NEIGHBOUR_BITS, borderType=cv2.BORDER_CONSTANT)
-            remove = cv2.bitwise_and(cv2.LUT(code, table), img)
-            if cv2.countNonZero(remove):
-                img = cv2.subtract(img, remove)
-                changed = True
-    return img.astype(bool)
-
-
-# Neighbours P2..P9 (clockwise from north) as bits 0..7, for cv2.filter2D (a correlation).
-_NEIGHBOUR_BITS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
-
-
-def _zhang_suen_table(step: int) -> np.ndarray:
-    table = np.zeros(256, bool)
-    for code in range(256):
-        p = [(code >> k) & 1 for k in range(8)]  # P2, P3, ..., P9
-        p2, _, p4, _, p6, _, p8, _ = p
-        neighbours = sum(p)
-        transitions = sum(p[k] == 0 and p[(k + 1) % 8] == 1 for k in range(8))
-        if step == 0:
-            keep_shape = p2 * p4 * p6 == 0 and p4 * p6 * p8 == 0
-        else:
-            keep_shape = p2 * p4 * p8 == 0 and p2 * p6 * p8 == 0
-        table[code] = 2 <= neighbours <= 6 and transitions == 1 and keep_shape
-    return table.astype(np.uint8)
-
-
-_ZHANG_SUEN_TABLES = (_zhang_suen_table(0), _zhang_suen_table(1))
+def _draw_bitmap(bitmap: np.ndarray, size: int, smooth: float) -> np.ndarray:
+    """The bitmap drawn `size` pixels high, its edges rounded by a Gaussian of `smooth` pixels."""
+    scale = size / bitmap.shape[0]
+    big = bitmap.astype(np.float32) * 255.0
+    big = cv2.resize(big, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+    if smooth > 0:
+        big = cv2.GaussianBlur(big, (0, 0), smooth)
+    # A steep ramp about half ink: crisp but anti-aliased edges, the renderer re-sharpens anyway.
+    return np.clip((big - 127.5) * 4.0 + 127.5, 0, 255).astype(np.uint8)
 
 
 HERSHEY_FONTS = (

@@ -32,7 +32,11 @@ def test_finetune_improves_holdout_and_converts_with_lineage(tmp_path, tiny_run,
                   "--data", str(MNIST), "--epochs", "20", "--quiet")
     assert res.returncode == 0, res.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["samples_holdout"] == 50 and metrics["samples_train"] == 150
+    # 200 photos: a quarter of each class held out; a photo where the runtime finds no digit (one
+    # here: a small 5 at the paper's edge under a shadow's rim) is left out of training, not guessed.
+    assert metrics["samples_without_digit"] <= 2
+    assert metrics["samples_holdout"] == 50
+    assert metrics["samples_train"] == 150 - metrics["samples_without_digit"]
     assert metrics["holdout_accuracy_after"] >= metrics["holdout_accuracy_before"] + 0.1
     assert metrics["frozen_layers"] == ["conv1", "conv2"]
     lineage = metrics["lineage"]
