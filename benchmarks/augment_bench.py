@@ -9,6 +9,10 @@ set through the runtime's own `Classifier.classify` (mnist/, sklearn/), the card
 `run_camera` (`raw_label` against cards.csv), and sklearn's glyphs cut clean to 28x28 (no camera:
 the ceiling). All int8, 1 interpreter thread.
 
+Also the handwriting fonts that training never uses (`cnn_edge.trainer.font_digits`, every fifth
+font): each glyph as a clean scan and in 3 photo renders (seed 4242), other writers at full
+resolution beside sklearn's 8x8 scans.
+
 --tune adds the set the augmentation was tuned on, never the fixed set: fresh renders (seed 777)
 of the sklearn glyphs with index % 5 != 0 only. The fixed photo set is the held-out result; its
 photos of glyphs with index % 5 == 0 are also reported alone (glyphs never looked at in tuning).
@@ -30,8 +34,11 @@ from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
 from cnn_edge.edge_runtime.classify import Classifier
 from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
+from cnn_edge.trainer.font_digits import load_font_digits
 
 TUNE_SEED = 777
+FONT_PHOTO_SEED = 4242
+FONT_PHOTO_RENDERS = 3
 FIXED_SET_SEED = 20240  # benchmarks/make_photo_sets.py SEED
 N_FIXED_SKLEARN = 1000
 
@@ -103,6 +110,24 @@ def clean_sklearn(clf: Classifier) -> dict[str, dict]:
     }
 
 
+def held_out_fonts(clf: Classifier) -> dict[str, dict]:
+    """The fonts no training sees, clean (a perfect scan) and as photos."""
+    held = load_font_digits().split(held_out=True)
+    clean = 0
+    for mask, label in zip(held.masks, held.labels, strict=True):
+        digit = preprocess(255 - np.pad(mask, 32), DEFAULT)
+        clean += digit is not None and clf.classify_digit(digit).label == label
+    rng = np.random.default_rng(FONT_PHOTO_SEED)
+    photos = 0
+    for _ in range(FONT_PHOTO_RENDERS):
+        for mask, label in zip(held.masks, held.labels, strict=True):
+            photos += clf.classify(sp.render_photo(mask, rng)).label == label
+    return {
+        "held-out fonts clean": _rate(clean, len(held)),
+        "held-out fonts photos": _rate(photos, FONT_PHOTO_RENDERS * len(held)),
+    }
+
+
 def tune_scores(clf: Classifier, n: int = 1000) -> dict[str, dict]:
     """Fresh renders of the tuning glyphs (index % 5 != 0), seed 777: what the knobs were tuned on."""
     sk = sp.sklearn_glyphs()
@@ -133,6 +158,7 @@ def measure(run: Path, photos: Path, tune: bool) -> dict:
     res.update(photo_scores(clf, photos))
     res.update(video_scores(model, photos))
     res.update(clean_sklearn(clf))
+    res.update(held_out_fonts(clf))
     if tune:
         res.update(tune_scores(clf))
     return res

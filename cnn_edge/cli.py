@@ -121,15 +121,24 @@ def train(
         str | None,
         typer.Option(help="Augmentation ranges: camera or light (implies --augment) (default: camera)"),
     ] = None,
+    font_digits: Annotated[
+        int | None,
+        typer.Option(
+            help="Add N varied copies of each digit of the shipped handwriting fonts to the training "
+            "images: other writers' shapes (closed 4s, flagged 1s) (default: 16 with --augment, else 0)"
+        ),
+    ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
-    from cnn_edge.trainer.config import AUGMENT_EPOCHS
+    from cnn_edge.trainer.config import AUGMENT_EPOCHS, AUGMENT_FONT_DIGITS
 
     augment = augment or augment_preset is not None
     if epochs is None:
         epochs = AUGMENT_EPOCHS if augment else 10
+    if font_digits is None:
+        font_digits = AUGMENT_FONT_DIGITS if augment else 0
 
     cfg = TrainConfig(
         out=out,
@@ -148,6 +157,7 @@ def train(
         resume=resume,
         verbose=2 if quiet else 1,
         augment=(augment_preset or "camera") if augment else None,
+        font_digits=font_digits,
     )
     with user_errors():
         result = run_training(cfg, log=typer.echo)

@@ -13,6 +13,9 @@ AUGMENT_PRESETS = ("camera", "light")
 # Epochs `cnn-edge train --augment` runs when --epochs is not given: augmented images are harder,
 # so the model needs more passes to converge (measured: benchmarks/results/augment.md).
 AUGMENT_EPOCHS = 20
+# Varied copies of each training font's digits `cnn-edge train --augment` adds when --font-digits
+# is not given (`cnn_edge.trainer.font_digits`; measured: benchmarks/results/augment.md).
+AUGMENT_FONT_DIGITS = 16
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class TrainConfig:
             `cnn_edge.trainer.augment` ("camera", "light") makes every batch look like the edge
             runtime's view of a photo (rotation, slant, scale, stroke width, blur, noise, contrast,
             border clutter), on the fly in a seeded tf.data pipeline. The model is unchanged.
+        font_digits: varied copies of each digit of the shipped handwriting fonts (the training
+            fonts only) added to the training images, 0 for none: shapes MNIST's writers rarely
+            drew (closed 4s, flagged 1s, crossed 7s). Never in the validation or test images.
     """
 
     out: Path | None = None
@@ -62,6 +68,7 @@ class TrainConfig:
     resume: bool = False
     verbose: int = 1
     augment: str | None = None
+    font_digits: int = 0
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--train-limit must be at least 1, got {cfg.train_limit}")
     if cfg.validation == "holdout" and cfg.validation_size < 1:
         raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
+    if cfg.font_digits < 0:
+        raise ConfigError(f"--font-digits must be 0 or more, got {cfg.font_digits}")
     if cfg.augment is not None and cfg.augment not in AUGMENT_PRESETS:
         raise ConfigError(
             f"unknown --augment-preset {cfg.augment!r}", hint=f"choose one of: {', '.join(AUGMENT_PRESETS)}"
@@ -211,6 +213,15 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
             )
     mnist = load_mnist(cfg.data)
     x_fit, y_fit, x_val, y_val = split_data(cfg, mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test)
+    n_fonts = 0
+    if cfg.font_digits:
+        # After the split: validation and test stay MNIST's own images.
+        from cnn_edge.trainer.font_digits import font_training_images
+
+        x_font, y_font = font_training_images(cfg.font_digits, cfg.seed)
+        x_fit = np.concatenate([x_fit, x_font])
+        y_fit = np.concatenate([y_fit, y_font.astype(y_fit.dtype)])
+        n_fonts = len(x_font)
     if not cfg.resume:
         # Only now: bad data or options must not leave an empty run directory behind.
         run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
@@ -234,8 +245,10 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         steps_per_epoch = -(-len(x_fit) // cfg.batch_size)
         compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
+    fonts_note = f" ({n_fonts} of them handwriting-font digits)" if n_fonts else ""
     log(
-        f"Training on {len(x_fit)} images, validating on {len(x_val)} ({cfg.validation}); run directory {run}"
+        f"Training on {len(x_fit)} images{fonts_note}, validating on {len(x_val)} ({cfg.validation}); "
+        f"run directory {run}"
     )
 
     # Raw pixels as float32: the model rescales to [0, 1] itself.
@@ -293,6 +306,7 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         "train_seconds": round(train_seconds, 2),
         "seconds_per_epoch": round(train_seconds / max(1, cfg.epochs - initial_epoch), 2),
         "train_images": len(x_fit),
+        "font_digit_images": n_fonts,
         "validation": cfg.validation,
         "validation_images": len(x_val),
         "final_val_accuracy": history.get("val_accuracy", [None])[-1],
