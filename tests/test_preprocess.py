@@ -285,3 +285,29 @@ def test_detached_stroke_that_doubles_a_small_digit_is_kept():
     rows = np.flatnonzero((out > 128).any(axis=1))
     assert rows.max() - rows.min() >= 18 and cols.max() - cols.min() <= 12  # tall: loop and tail
     assert (out[rows.max() - 4:, :] > 128).sum() >= 4  # the tail's end reached the input
+
+
+def vignetted_photo(
+    digit: np.ndarray, at: tuple[int, int], height: int, edge_dark: float = 70.0
+) -> np.ndarray:
+    """Paper that darkens towards the image's left edge (vignetting, a shadow), a digit near it."""
+    h, w = 480, 640
+    fall = np.clip(1.0 - np.arange(w) / 140.0, 0.0, 1.0) ** 2  # 1 at the left edge, 0 from x = 140
+    page = np.full((h, w), 200.0, np.float32) - edge_dark * fall[None, :]
+    glyph = cv2.resize(digit, (height, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+    y, x = at
+    page[y:y + height, x:x + height] *= 1.0 - 0.7 * glyph
+    page += np.random.default_rng(1).normal(0, 3, page.shape)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("at,height", [((160, 14), 40), ((180, 30), 60)])
+def test_digit_near_an_edge_where_the_paper_darkens_is_found(mnist_test, at, height):
+    """The paper estimate's closing must hold up to the image's edge: with OpenCV's default border
+    the darkening strip along the edge came out as ink and took the digit with it ('no digit')."""
+    x, _ = mnist_test
+    digit = preprocess(vignetted_photo(x[0], at, height))
+    assert digit is not None
+    # The digit alone: nothing of the edge's strip came along into the 28x28.
+    reference = preprocess(vignetted_photo(x[0], at, height, edge_dark=0.0))
+    assert np.abs(digit.astype(int) - reference).mean() < 12

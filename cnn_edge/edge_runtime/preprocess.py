@@ -206,6 +206,23 @@ def _paper_kernel(shape: tuple[int, int]) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
 
 
+def _closing_to_the_edge(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """A morphological closing that also holds at the image's edges.
+
+    OpenCV's default border lets both halves of a closing ignore what lies outside, so within a
+    kernel of an edge the closing keeps the dilation's brighter values: paper that darkens
+    towards the edge (vignetting, a shadow, a gradient) comes out darker than its "paper", a
+    band of ink along the edge, which swallowed digits near it and joined big ones to it. The
+    image continued outward (edge pixels repeated) keeps the closing of a gradient the gradient.
+    """
+    import cv2
+
+    ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
+    padded = cv2.copyMakeBorder(image, ry, ry, rx, rx, cv2.BORDER_REPLICATE)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
+    return closed[ry:ry + image.shape[0], rx:rx + image.shape[1]]
+
+
 def _preprocess_gray(
     gray: np.ndarray,
     cfg: PreprocessConfig,
@@ -228,7 +245,7 @@ def _preprocess_gray(
     #    beside a card), then measure each pixel's darkness relative to its local paper. A
     #    shadow dims paper and ink alike, so the ratio stays put where a global threshold would
     #    swallow half the page. Done at half resolution: the paper varies slowly.
-    bg = cv2.morphologyEx(_half(paper), cv2.MORPH_CLOSE, _paper_kernel((h, w)))
+    bg = _closing_to_the_edge(_half(paper), _paper_kernel((h, w)))
     # INTER_LINEAR_EXACT: plain INTER_LINEAR rounds differently on aarch64 (NEON) than on
     # x86, which flipped camera labels under Pi emulation; the exact variant agrees bit for bit.
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
