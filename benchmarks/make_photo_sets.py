@@ -10,7 +10,9 @@ Writes (1-2 minutes of one core; the images are not committed, rebuild them):
                        sklearn writer, one MNIST test digit), 45 frames each, then 15 frames of
                        the bare room; cards.csv has frame,label,source (label empty: no card)
 Each set has a labels.csv (file,label,source). Seeds and sizes are fixed here: change them
-only together with every recorded result that used them.
+only together with every recorded result that used them. The images also depend on the renderer
+(`cnn_edge.synthetic_photos`) and on OpenCV's version: a set rebuilt after either changed is a new
+set, and figures measured on different builds are not comparable row by row.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
                                             n=N_MNIST, seed=SEED + 1, layout=args.layout))
     counts["blank"] = len(sp.make_blank_set(args.out / "blank", N_BLANK, seed=SEED + 2, layout=args.layout))
 
-    # The video mixes writers: sklearn's 8x8 digits alone cap any MNIST model near 92% (see
-    # cnn_edge.synthetic_photos), which would hide what the camera path itself gets right.
+    # The video mixes writers: even as clean scans an MNIST-trained model reads only 95-98% of
+    # sklearn's 8x8 digits (benchmarks/results/edge_runtime.md), which would hide what the camera
+    # path itself gets right.
     mnist_cards = sp.mnist_glyphs(mnist.x_test, mnist.y_test)
     cards = sp.GlyphSet.concat(
         sklearn.take(_one_per_class(sklearn.labels, SEED + 3)),
