@@ -32,8 +32,9 @@ def test_finetune_improves_holdout_and_converts_with_lineage(tmp_path, tiny_run,
                   "--data", str(MNIST), "--epochs", "20", "--quiet")
     assert res.returncode == 0, res.stderr
     metrics = json.loads((out / "metrics.json").read_text())
-    # 200 photos: a quarter of each class held out; a photo where the runtime finds no digit (one
-    # here: a small 5 at the paper's edge under a shadow's rim) is left out of training, not guessed.
+    # 200 photos, a quarter of each class held out. A photo where the runtime finds no digit would
+    # be left out of training rather than guessed at (none here since the paper estimate holds at
+    # the image's edges; a small 5 under a shadow's rim at the top edge was one before).
     assert metrics["samples_without_digit"] <= 2
     assert metrics["samples_holdout"] == 50
     assert metrics["samples_train"] == 150 - metrics["samples_without_digit"]
