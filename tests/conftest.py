@@ -31,6 +31,18 @@ def run_cli(
     )
 
 
+def sigint_as_at_a_terminal() -> None:
+    """Popen's preexec_fn for the Ctrl-C tests: the child gets SIGINT's default disposition.
+
+    A script that starts the suite in the background (`.ci/run &`, nohup) hands every child
+    SIGINT *ignored*, and Python then installs no KeyboardInterrupt handler, so a test's Ctrl-C
+    would do nothing. A user pressing Ctrl-C at a terminal has the default; so do these tests.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_training(out: Path, *train_args: str) -> tuple[int, str]:
     """Start `cnn-edge train --out OUT ARGS...`, press Ctrl-C once its first checkpoint exists.
 
@@ -43,7 +55,7 @@ def interrupt_training(out: Path, *train_args: str) -> tuple[int, str]:
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnn_edge", "train", "--out", str(out), *train_args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=sigint_as_at_a_terminal,
     )
     deadline = time.monotonic() + 120
     while not (out / rd.CHECKPOINT_STATE).exists():

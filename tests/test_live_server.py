@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
-from .conftest import MNIST
+from .conftest import MNIST, sigint_as_at_a_terminal
 
 W, H, VIDEO_FPS = 640, 480, 30.0
 BOUNDARY = b"--cnn-edge-frame"
@@ -65,7 +65,7 @@ class Served:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "cnn_edge", "infer", "--model", str(model), "--camera",
                  "--source", str(video), "--loop", "--no-display", "--serve", f"{host}:{self.port}", *extra],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, preexec_fn=sigint_as_at_a_terminal,
             )
 
     def wait_frames(self, n: int = 1, query: str = "", deadline_s: float = 60.0) -> dict:
