@@ -98,8 +98,7 @@ def clean_sklearn(clf: Classifier) -> dict[str, dict]:
     right = {0: 0, 1: 0}
     n = {0: 0, 1: 0}
     for i, (mask, label) in enumerate(zip(sk.masks, sk.labels, strict=True)):
-        pad = max(mask.shape) // 2
-        digit = preprocess(255 - np.pad(mask, pad), DEFAULT)
+        digit = preprocess(sp.clean_scan(mask), DEFAULT)
         part = int(i % 5 != 0)
         n[part] += 1
         right[part] += digit is not None and clf.classify_digit(digit).label == label
@@ -115,7 +114,7 @@ def held_out_fonts(clf: Classifier) -> dict[str, dict]:
     held = load_font_digits().split(held_out=True)
     clean = 0
     for mask, label in zip(held.masks, held.labels, strict=True):
-        digit = preprocess(255 - np.pad(mask, 32), DEFAULT)
+        digit = preprocess(sp.clean_scan(mask), DEFAULT)
         clean += digit is not None and clf.classify_digit(digit).label == label
     # Playwrite styles are one design team's school scripts for many countries: a held-out one has
     # trained siblings, so the other held-out fonts are also counted alone.

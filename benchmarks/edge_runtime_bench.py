@@ -169,8 +169,7 @@ def video_run(model: Path, photos: Path, truth: list[tuple[int | None, str]]) ->
 
 def _clean_sklearn_digit(mask: np.ndarray) -> np.ndarray | None:
     """A sklearn glyph as a perfect scan (dark ink on white, margin around it) cut by `preprocess`."""
-    pad = max(mask.shape) // 2
-    return preprocess(255 - np.pad(mask, pad), DEFAULT)
+    return preprocess(sp.clean_scan(mask), DEFAULT)
 
 
 def ceilings(model: TfliteModel, photos: Path, truth: list[tuple[int | None, str]]) -> dict[str, SetScore]:

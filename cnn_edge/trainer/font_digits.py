@@ -71,6 +71,7 @@ def font_training_images(
     strokes break up) is left out rather than trained on as a blank.
     """
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
+    from cnn_edge.synthetic_photos import clean_scan
 
     glyphs = (glyphs or load_font_digits()).split(held_out=False)
     rng = np.random.default_rng(seed)
@@ -78,8 +79,7 @@ def font_training_images(
     for mask, label in zip(glyphs.masks, glyphs.labels, strict=True):
         for _ in range(per_glyph):
             varied = vary_glyph(mask, rng)
-            # A clean scan: dark ink on white paper with a margin, as `preprocess` expects.
-            digit = preprocess(255 - np.pad(varied, _WORK // 2), DEFAULT)
+            digit = preprocess(clean_scan(varied), DEFAULT)
             if digit is not None:
                 images.append(digit)
                 labels.append(label)
