@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge import synthetic_photos as sp
-from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
+from cnn_edge.device.camera import CameraConfig, run_camera
 from cnn_edge.edge_runtime.classify import Classifier
 from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
+from cnn_edge.testing import synthetic_photos as sp
 from cnn_edge.trainer.font_digits import load_font_digits
 
 TUNE_SEED = 777

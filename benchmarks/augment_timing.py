@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     import keras
     import tensorflow as tf
 
-    from cnn_edge.mnist import load_mnist
+    from cnn_edge.common.mnist import load_mnist
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer.augment import augment_batch, preset
     from cnn_edge.trainer.models import build_model, compile_model

@@ -23,11 +23,11 @@ import numpy as np
 
 from cnn_edge.calibration_data import load_calibration_set, load_evaluation_set
 from cnn_edge.calibration_data.build import POOL
+from cnn_edge.common.formats import BY_NAME
+from cnn_edge.common.mnist import load_mnist
 from cnn_edge.converter import DEFAULT_CALIBRATION_SAMPLES, export, verify
 from cnn_edge.converter.calibration import select
 from cnn_edge.converter.manifest import versions
-from cnn_edge.formats import BY_NAME
-from cnn_edge.mnist import load_mnist
 
 
 def machine() -> str:

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge import synthetic_photos as sp
-from cnn_edge.atomic import write_text
-from cnn_edge.edge_runtime.camera import CameraConfig, FrameResult, run_camera
+from cnn_edge.common.atomic import write_text
+from cnn_edge.common.mnist import load_mnist
+from cnn_edge.device.camera import CameraConfig, FrameResult, run_camera
+from cnn_edge.device.files import InferFilesConfig, infer_files
 from cnn_edge.edge_runtime.classify import Classifier
-from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.interpreter import TfliteModel, load_model
 from cnn_edge.edge_runtime.preprocess import (
@@ -47,7 +47,7 @@ from cnn_edge.edge_runtime.preprocess import (
     preprocess,
     use_one_opencv_thread,
 )
-from cnn_edge.mnist import load_mnist
+from cnn_edge.testing import synthetic_photos as sp
 
 REPO = Path(__file__).resolve().parent.parent
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"

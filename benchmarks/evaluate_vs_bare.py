@@ -47,7 +47,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from cnn_edge.calibration_data import load_evaluation_set
-    from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate
+    from cnn_edge.measure.evaluate import EvaluateConfig, evaluate
 
     images, _ = load_evaluation_set()
     ev, bare = [], []

@@ -1,7 +1,7 @@
 """Fine-tuning to "someone else's handwriting": before/after, MNIST forgetting, int8, the MNIST ratio sweep.
 
 The handwriting is scikit-learn's 1,797 digits (13 writers MNIST never saw), rendered as camera
-photos by `cnn_edge.synthetic_photos` at seeds unlike the fixed benchmark set's (20240...). The
+photos by `cnn_edge.testing.synthetic_photos` at seeds unlike the fixed benchmark set's (20240...). The
 glyphs are split BY INDEX, so the fine-tuning photos and the measuring photos share no glyph
 (not only no render): glyphs 0-899 give the fine-tuning samples (--samples photos, one per glyph),
 glyphs 900-1796 give the disjoint test photos (all 897, one each). A photo where the runtime's
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge import synthetic_photos as sp
 from cnn_edge.finetune import FinetuneConfig, finetune
 from cnn_edge.finetune.config import DEFAULT_MNIST_RATIO
+from cnn_edge.testing import synthetic_photos as sp
 
 SPLIT = 900  # glyphs [0, 900) fine-tune, [900, 1797) measure
 RENDER_SEED = 7007

@@ -11,7 +11,7 @@ Writes (1-2 minutes of one core; the images are not committed, rebuild them):
                        the bare room; cards.csv has frame,label,source (label empty: no card)
 Each set has a labels.csv (file,label,source). Seeds and sizes are fixed here: change them
 only together with every recorded result that used them. The images also depend on the renderer
-(`cnn_edge.synthetic_photos`) and on OpenCV's version: a set rebuilt after either changed is a new
+(`cnn_edge.testing.synthetic_photos`) and on OpenCV's version: a set rebuilt after either changed is a new
 set, and figures measured on different builds are not comparable row by row.
 """
 
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge import synthetic_photos as sp
-from cnn_edge.atomic import write_text
-from cnn_edge.mnist import load_mnist
+from cnn_edge.common.atomic import write_text
+from cnn_edge.common.mnist import load_mnist
+from cnn_edge.testing import synthetic_photos as sp
 
 N_SKLEARN = 1000
 N_MNIST = 1000

@@ -4,7 +4,7 @@ Usage: python ci/make_pi_inputs.py OUT_DIR
 
 Writes, deterministically:
   OUT_DIR/images/   MNIST test digits as PNG, as-is (white on black) and inverted (dark ink on
-                    light paper), a blank page, and (when cnn_edge.synthetic_photos is there)
+                    light paper), a blank page, and (when cnn_edge.testing.synthetic_photos is there)
                     synthetic camera photos as JPEG;
   OUT_DIR/digits.npy  (N, 28, 28) uint8 raw model inputs for the int8 output comparison;
   OUT_DIR/cards.avi   an MJPG video of digit cards, the camera test's source;
@@ -44,7 +44,7 @@ def main(out: Path) -> None:
     n_glyphs = max(N_PHOTOS, VIDEO_CARDS)
     glyph_masks, glyph_labels = list(x_test[100 : 100 + n_glyphs]), y_test[100 : 100 + n_glyphs]
     try:
-        from cnn_edge import synthetic_photos as sp
+        from cnn_edge.testing import synthetic_photos as sp
     except ImportError:
         sp = None
     if sp is not None:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cnn_edge.errors import CnnEdgeError
+from cnn_edge.common.errors import CnnEdgeError
 
 app = typer.Typer(
     name="cnn-edge",
@@ -337,7 +337,7 @@ def infer(
         if paths:
             err("error: give image paths or --camera, not both")
             raise typer.Exit(2)
-        from cnn_edge.edge_runtime.camera import CameraConfig
+        from cnn_edge.device.camera import CameraConfig
 
         cfg = CameraConfig(
             model=model,
@@ -362,7 +362,7 @@ def infer(
                 typer.echo(f"frame {r.frame:>6}  {label}{conf}  {r.fps:.1f} FPS  {r.latency_ms:.2f} ms")
             show_frame.last = r.label
 
-        from cnn_edge.edge_runtime.camera import run_camera
+        from cnn_edge.device.camera import run_camera
 
         with sigterm_as_ctrl_c() as terminated:
             try:
@@ -382,7 +382,7 @@ def infer(
             raise typer.Exit(1)  # every frame read was still reported above
         return
 
-    from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
+    from cnn_edge.device.files import InferFilesConfig, infer_files
 
     cfg_files = InferFilesConfig(
         model=model,
@@ -415,8 +415,8 @@ def infer(
 
 def _serve_camera(cfg, address: str, fps: float, quality: int, token: str | None, show_frame):
     """`infer --camera --serve`: the camera loop with the live server beside it; the summary."""
-    from cnn_edge.edge_runtime.camera import run_camera
-    from cnn_edge.edge_runtime.live_server import LiveServer, ServeConfig, backend_label, parse_address
+    from cnn_edge.device.camera import run_camera
+    from cnn_edge.device.live_server import LiveServer, ServeConfig, backend_label, parse_address
 
     with user_errors():
         host, port = parse_address(address)
@@ -489,8 +489,8 @@ def evaluate(
     """Accuracy loss of a .tflite model against its reference, with significance and latency."""
     import json
 
-    from cnn_edge.edge_runtime.evaluate import EvaluateConfig
-    from cnn_edge.edge_runtime.evaluate import evaluate as run_evaluate
+    from cnn_edge.measure.evaluate import EvaluateConfig
+    from cnn_edge.measure.evaluate import evaluate as run_evaluate
 
     cfg = EvaluateConfig(
         model=model,
@@ -507,8 +507,8 @@ def evaluate(
     with user_errors():
         result = run_evaluate(cfg)
         if markdown is not None:
-            from cnn_edge.atomic import write_text
-            from cnn_edge.edge_runtime.evaluate_report import to_markdown
+            from cnn_edge.common.atomic import write_text
+            from cnn_edge.measure.evaluate_report import to_markdown
 
             write_text(markdown, to_markdown(result))
     d = result.to_dict()
@@ -550,9 +550,9 @@ def benchmark(
     """Every model of a run in one table: size, accuracy, latency, throughput, speed-up; sweeps and PNGs."""
     import json
 
-    from cnn_edge.benchmark import BenchmarkConfig
-    from cnn_edge.benchmark import benchmark as run_benchmark
-    from cnn_edge.benchmark.report import to_dict
+    from cnn_edge.measure.benchmark import BenchmarkConfig
+    from cnn_edge.measure.benchmark import benchmark as run_benchmark
+    from cnn_edge.measure.benchmark.report import to_dict
 
     cfg = BenchmarkConfig(
         run=run,
@@ -606,8 +606,8 @@ def doctor(
     """Is this device ready? Python, numpy, backends, OpenCV, camera, and a shipped tiny model's accuracy."""
     import json
 
-    from cnn_edge.edge_runtime.doctor import DoctorConfig
-    from cnn_edge.edge_runtime.doctor import doctor as run_doctor
+    from cnn_edge.device.doctor import DoctorConfig
+    from cnn_edge.device.doctor import doctor as run_doctor
 
     with user_errors():
         result = run_doctor(DoctorConfig(camera=None if no_camera else camera, backend=backend))
@@ -741,8 +741,8 @@ def collect(
     ] = None,
 ) -> None:
     """Save labelled samples of your own digits (crop + 28x28 input), one folder per class."""
-    from cnn_edge.edge_runtime.collect import CollectConfig
-    from cnn_edge.edge_runtime.collect import collect as run_collect
+    from cnn_edge.device.collect import CollectConfig
+    from cnn_edge.device.collect import collect as run_collect
 
     cfg = CollectConfig(out=out, source=source, from_path=from_path, label=label, count=count,
                         interval=interval, roi=roi, find_card=card, display=not no_display,

@@ -61,7 +61,7 @@ def evaluate_summary(d: dict[str, Any]) -> list[str]:
 
 def benchmark_table(result: Any) -> Table:
     """One row per model of a `BenchmarkResult` (the same columns as benchmark.md)."""
-    from cnn_edge.benchmark.report import COLUMNS, cell
+    from cnn_edge.measure.benchmark.report import COLUMNS, cell
 
     t = Table(title=f"cnn-edge benchmark ({result.images} images, {result.backend} {result.backend_version}, "
                     f"{result.cores} cores)")

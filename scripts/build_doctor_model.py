@@ -1,4 +1,4 @@
-"""Rebuild the tiny int8 model `cnn-edge doctor` runs: cnn_edge/edge_runtime/assets/doctor_model.*
+"""Rebuild the tiny int8 model `cnn-edge doctor` runs: cnn_edge/device/assets/doctor_model.*
 
     python scripts/build_doctor_model.py [--data data/mnist.npz] [--epochs 2]
 
@@ -31,11 +31,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    from cnn_edge.atomic import write_bytes, write_json
     from cnn_edge.calibration_data import load_calibration_set, load_evaluation_set
+    from cnn_edge.common.atomic import write_bytes, write_json
+    from cnn_edge.common.formats import get_format
     from cnn_edge.converter.export import convert_format, export_saved_model, import_tensorflow
     from cnn_edge.edge_runtime.interpreter import load_model
-    from cnn_edge.formats import get_format
 
     tf = import_tensorflow()
     tf.keras.utils.set_random_seed(args.seed)

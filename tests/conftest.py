@@ -51,7 +51,7 @@ def interrupt_training(out: Path, *train_args: str) -> tuple[int, str]:
     import signal
     import time
 
-    from cnn_edge.trainer import run_dir as rd
+    from cnn_edge.common import run_dir as rd
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "cnn_edge", "train", "--out", str(out), *train_args],

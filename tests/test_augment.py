@@ -7,15 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from cnn_edge.errors import ConfigError
+from cnn_edge.common import run_dir as rd
+from cnn_edge.common.errors import ConfigError
 from cnn_edge.trainer import TrainConfig, train
-from cnn_edge.trainer import run_dir as rd
 from tests.conftest import MNIST, run_cli
 
 
 @pytest.fixture(scope="module")
 def digits() -> np.ndarray:
-    from cnn_edge.mnist import load_mnist
+    from cnn_edge.common.mnist import load_mnist
 
     return load_mnist(MNIST).x_train[:64]
 

@@ -33,9 +33,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from cnn_edge.common.errors import ImageError
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, preprocess
-from cnn_edge.errors import ImageError
 
 from .conftest import MNIST, interrupt_training, run_cli
 
@@ -416,7 +416,7 @@ TRAIN = ["--arch", "softmax", "--train-limit", "2000", "--validation-size", "500
 
 
 def test_resume_with_corrupt_checkpoint_state(tmp_path):
-    from cnn_edge.trainer import run_dir as rd
+    from cnn_edge.common import run_dir as rd
 
     out = tmp_path / "run"
     out.mkdir()
@@ -428,7 +428,7 @@ def test_resume_with_corrupt_checkpoint_state(tmp_path):
 def test_interrupted_training_is_resumed_to_the_end(tmp_path):
     """Ctrl-C during training (as tests/test_train.py::test_ctrl_c_keeps_a_checkpoint_and_exits_130),
     then `--resume` finishes the run from the checkpoint."""
-    from cnn_edge.trainer import run_dir as rd
+    from cnn_edge.common import run_dir as rd
 
     out = tmp_path / "run"
     returncode, stderr = interrupt_training(out, "--epochs", "200", *TRAIN)

@@ -66,7 +66,7 @@ def test_without_tensorflow_only_keras_row_is_skipped(run_copy: Path) -> None:
     code = (
         "import sys; sys.modules['tensorflow'] = None\n"
         "from pathlib import Path\n"
-        "from cnn_edge.benchmark import BenchmarkConfig, benchmark\n"
+        "from cnn_edge.measure.benchmark import BenchmarkConfig, benchmark\n"
         f"r = benchmark(BenchmarkConfig(run=Path({str(run_copy)!r}), limit=200, runs=10, warmup=1, "
         "batch=8, plots=False))\n"
         "assert [x.name for x in r.rows] == ['float32', 'int8'], r.rows\n"

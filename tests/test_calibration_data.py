@@ -13,7 +13,7 @@ import pytest
 
 from cnn_edge import calibration_data as cd
 from cnn_edge.calibration_data import build
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
 from tests.conftest import MNIST
 
 
@@ -79,7 +79,7 @@ def test_tampered_file_fails_its_checksum(tmp_path: Path) -> None:
 
 def test_usable_without_tensorflow() -> None:
     code = ("import sys; from cnn_edge.calibration_data import load_calibration_set, load_evaluation_set;"
-            "import cnn_edge.formats; load_calibration_set(); load_evaluation_set();"
+            "import cnn_edge.common.formats; load_calibration_set(); load_evaluation_set();"
             "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(json.dumps(bad))")
     out = subprocess.run([sys.executable, "-c", "import json;" + code], capture_output=True, text=True,
                          check=True, timeout=120)

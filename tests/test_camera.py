@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
-from cnn_edge.errors import CameraError
+from cnn_edge.common.errors import CameraError
+from cnn_edge.device.camera import CameraConfig, run_camera
 
 from .conftest import MNIST, run_cli
 

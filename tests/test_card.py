@@ -97,7 +97,7 @@ def test_room_clutter_is_never_taken_for_a_card():
 
 def test_rendered_card_video_gives_no_digit_between_cards(tmp_path, digits):
     """The photo renderer's card video: cards held in a cluttered room, and the bare room between."""
-    from cnn_edge import synthetic_photos as sp
+    from cnn_edge.testing import synthetic_photos as sp
 
     images, labels = digits
     path = tmp_path / "cards.avi"

@@ -39,7 +39,7 @@ def test_no_help_text_uses_a_lowercase_bracket_tag() -> None:
 def test_brackets_in_printed_text_and_tables_are_kept() -> None:
     """An install hint's "[edge]" or a path's brackets must reach the screen (rich markup is off)."""
     from cnn_edge.cli import plain_console
-    from cnn_edge.edge_runtime.doctor import Check, DoctorResult
+    from cnn_edge.device.doctor import Check, DoctorResult
     from cnn_edge.report_tables import doctor_table
 
     console = plain_console()

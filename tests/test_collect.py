@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_edge import synthetic_photos as sp
-from cnn_edge.edge_runtime.collect import INPUT_SUFFIX, CollectConfig, collect, count_samples
+from cnn_edge.common.errors import ConfigError, DataError
+from cnn_edge.device.collect import INPUT_SUFFIX, CollectConfig, collect, count_samples
 from cnn_edge.edge_runtime.images import load_image
-from cnn_edge.errors import ConfigError, DataError
+from cnn_edge.testing import synthetic_photos as sp
 
 from .conftest import run_cli
 

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from cnn_edge.calibration_data import load_evaluation_set
+from cnn_edge.common.errors import ConfigError, DataError, ModelError
+from cnn_edge.common.formats import FORMATS
 from cnn_edge.converter import ConvertConfig, convert
 from cnn_edge.converter.calibration import load_calibration, select
 from cnn_edge.converter.verify import float_tensors_inside
 from cnn_edge.edge_runtime.interpreter import load_model
-from cnn_edge.errors import ConfigError, DataError, ModelError
-from cnn_edge.formats import FORMATS
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.slow

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from cnn_edge.checksums import sha256_file
+from cnn_edge.common.checksums import sha256_file
+from cnn_edge.common.errors import ConfigError, DeployError, RunDirError
 from cnn_edge.deploy import BundleConfig, make_bundle
 from cnn_edge.deploy.bundle import collect_bundle
 from cnn_edge.deploy.deploy import _upload
 from cnn_edge.deploy.ssh import SshSession
 from cnn_edge.deploy.target import Target, parse_target
-from cnn_edge.errors import ConfigError, DeployError, RunDirError
 from tests import sshd
 from tests.conftest import run_cli
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from cnn_edge.edge_runtime.doctor import DOCTOR_EXPECTED, DOCTOR_MODEL, DoctorConfig, check_tiny_model, doctor
+from cnn_edge.device.doctor import DOCTOR_EXPECTED, DOCTOR_MODEL, DoctorConfig, check_tiny_model, doctor
 from tests.conftest import run_cli
 
 
@@ -39,7 +39,7 @@ def test_missing_tflite_runtime_explains_the_fix() -> None:
 
 def test_doctor_imports_no_tensorflow() -> None:
     code = ("import sys; sys.modules['tensorflow'] = None\n"
-            "from cnn_edge.edge_runtime.doctor import DoctorConfig, doctor\n"
+            "from cnn_edge.device.doctor import DoctorConfig, doctor\n"
             "assert doctor(DoctorConfig(camera=None)).ready\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate
-from cnn_edge.edge_runtime.significance import bootstrap_loss_ci, compare, mcnemar_exact
+from cnn_edge.measure.evaluate import EvaluateConfig, evaluate
+from cnn_edge.measure.significance import bootstrap_loss_ci, compare, mcnemar_exact
 from tests.conftest import prebuilt_models, run_cli
 
 LATENCY_KEYS = {"mean", "std", "min", "p50", "p90", "p99", "max"}
@@ -36,8 +36,8 @@ def known_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pa
 
 def build_known_pair(out: Path) -> tuple[Path, Path, Path]:
     """Write the `known_pair` files into `out` (TensorFlow needed); also used by ci/build_test_models.py."""
+    from cnn_edge.common.formats import get_format
     from cnn_edge.converter.export import convert_format, export_saved_model, import_tensorflow
-    from cnn_edge.formats import get_format
 
     tf = import_tensorflow()
     w = np.zeros((784, 10), np.float32)
@@ -125,7 +125,7 @@ def test_evaluate_runs_without_tensorflow(known_pair: tuple[Path, Path, Path]) -
     code = (
         "import sys; sys.modules['tensorflow'] = None\n"
         "from pathlib import Path\n"
-        "from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate\n"
+        "from cnn_edge.measure.evaluate import EvaluateConfig, evaluate\n"
         f"r = evaluate(EvaluateConfig(model=Path({str(swapped)!r}), reference=Path({str(ref)!r}), "
         f"data=Path({str(data)!r}), runs=2))\n"
         "assert len(r.disagreements) == 12\n"

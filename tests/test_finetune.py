@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_edge import synthetic_photos as sp
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
 from cnn_edge.finetune import FinetuneConfig, finetune
+from cnn_edge.testing import synthetic_photos as sp
 
 from .conftest import MNIST, run_cli
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cnn_edge.errors import ConfigError, DataError
+from cnn_edge.common import run_dir as rd
+from cnn_edge.common.errors import ConfigError, DataError
 from cnn_edge.trainer import TrainConfig, train
-from cnn_edge.trainer import run_dir as rd
 from cnn_edge.trainer.font_digits import ASSET, HELD_OUT_EVERY, font_training_images, load_font_digits
 
 from .conftest import MNIST

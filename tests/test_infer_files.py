@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
+from cnn_edge.device.files import InferFilesConfig, infer_files
 
 from .conftest import MNIST, run_cli
 

@@ -13,9 +13,9 @@ from .conftest import MNIST
 SCRIPT = """
 import sys, json
 from pathlib import Path
-from cnn_edge.edge_runtime.files import InferFilesConfig, infer_files
-from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
-import cnn_edge.edge_runtime.live_server  # noqa: F401  (--serve)
+from cnn_edge.device.files import InferFilesConfig, infer_files
+from cnn_edge.device.camera import CameraConfig, run_camera
+import cnn_edge.device.live_server  # noqa: F401  (--serve)
 res = infer_files(InferFilesConfig(model=Path(sys.argv[1]), paths=[sys.argv[2]]))
 assert res.records[0].ok, res.records[0]
 summary = run_camera(CameraConfig(model=Path(sys.argv[1]), source=sys.argv[3], display=False, frames=3))

@@ -207,8 +207,8 @@ def test_grey_conversion_reads_strided_views_like_copies():
 
 def test_single_threaded_opencv_gives_the_same_inputs() -> None:
     """The runtime runs OpenCV on one thread (faster on its small images): same 28x28 inputs."""
-    from cnn_edge import synthetic_photos as sp
     from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, use_one_opencv_thread
+    from cnn_edge.testing import synthetic_photos as sp
 
     rng = np.random.default_rng(3)
     glyphs = sp.hershey_glyphs(per_digit=2)

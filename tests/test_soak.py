@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cnn_edge.edge_runtime.camera import CameraConfig, run_camera
+from cnn_edge.device.camera import CameraConfig, run_camera
 
 from .conftest import MNIST
 

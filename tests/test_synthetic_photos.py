@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cnn_edge import synthetic_photos as sp
+from cnn_edge.testing import synthetic_photos as sp
 
 SMALL = {"frame_size": (320, 240)}
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnn_edge.common.errors import BackendError
 from cnn_edge.edge_runtime.interpreter import available_backends, load_model
-from cnn_edge.errors import BackendError
 
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "cnn_edge/edge_runtime/assets/doctor_model.tflite"
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "cnn_edge/device/assets/doctor_model.tflite"
 HAS_TFLITE_RUNTIME = importlib.util.find_spec("tflite_runtime") is not None
 NUMPY_MAJOR = int(np.__version__.split(".")[0])
 

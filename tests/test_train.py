@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from cnn_edge.errors import ConfigError, DataError, RunDirError
+from cnn_edge.common import run_dir as rd
+from cnn_edge.common.errors import ConfigError, DataError, RunDirError
 from cnn_edge.trainer import TrainConfig, train
-from cnn_edge.trainer import run_dir as rd
 from tests.conftest import MNIST, interrupt_training, run_cli
 
 
@@ -126,7 +126,7 @@ def test_bad_input_gives_one_clear_line(tmp_path, args: list[str], message: str)
 
 
 def test_unreadable_and_wrong_layout_data(tmp_path) -> None:
-    from cnn_edge.mnist import load_mnist
+    from cnn_edge.common.mnist import load_mnist
 
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip file at all")
@@ -151,7 +151,7 @@ def test_unreadable_and_wrong_layout_data(tmp_path) -> None:
 
 
 def test_data_lookup_order(tmp_path, monkeypatch) -> None:
-    from cnn_edge import mnist
+    from cnn_edge.common import mnist
 
     monkeypatch.setenv(mnist.ENV_VAR, str(MNIST))
     assert mnist.find_mnist() == MNIST
@@ -197,7 +197,7 @@ def test_ctrl_c_keeps_a_checkpoint_and_exits_130(tmp_path) -> None:
 def test_atomic_writes_leave_normal_permissions_and_no_temp_files(tmp_path) -> None:
     import os
 
-    from cnn_edge import atomic
+    from cnn_edge.common import atomic
 
     target = atomic.write_json(tmp_path / "a.json", {"x": 1})
     mask = os.umask(0)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
 
 HERE = Path(__file__).resolve().parent
 CALIBRATION_FILE = HERE / "calibration.npz"

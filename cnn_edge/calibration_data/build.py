@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge import atomic
 from cnn_edge.calibration_data import CHECKSUMS_FILE, HERE, array_sha256
-from cnn_edge.errors import CnnEdgeError
-from cnn_edge.mnist import load_mnist
+from cnn_edge.common import atomic
+from cnn_edge.common.errors import CnnEdgeError
+from cnn_edge.common.mnist import load_mnist
 
 SEED = 20240601
 PER_CLASS = 200  # 2,000 images: twice the largest size in the calibration sweep
@@ -80,7 +80,7 @@ def build(data: Path | None = None) -> dict[str, tuple[bytes, dict]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnn_edge.calibration_data.build",
                                      description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=None, help="mnist.npz (default: cnn_edge.mnist lookup)")
+    parser.add_argument("--data", type=Path, default=None, help="mnist.npz (default: the usual lookup)")
     parser.add_argument("--out", type=Path, default=HERE, help="directory to write (default: the package)")
     parser.add_argument("--check", action="store_true", help="compare with the shipped files, write nothing")
     args = parser.parse_args(argv)

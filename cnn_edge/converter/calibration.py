@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_calibration_set
-from cnn_edge.errors import ConfigError, DataError
-from cnn_edge.npz import npz_problem
+from cnn_edge.common.errors import ConfigError, DataError
+from cnn_edge.common.npz import npz_problem
 
 # Accepted .npz keys: images key -> its labels key (labels are optional).
 KEY_PAIRS = {"images": "labels", "x": "y", "x_calibration": "y_calibration", "x_train": "y_train",

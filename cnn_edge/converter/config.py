@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_edge.formats import DEFAULT_IO
+from cnn_edge.common.formats import DEFAULT_IO
 
 # Chosen by measurement (benchmarks/calibration_sweep.py, benchmarks/results/convert.md).
 DEFAULT_CALIBRATION_SAMPLES = 1000
@@ -19,7 +19,7 @@ class ConvertConfig:
     Fields:
         run: run directory; models and manifest.json are written here.
         model: Keras model to convert; None means `run/model.keras`.
-        formats: export format names from `cnn_edge.formats.FORMATS`; float32 is always added
+        formats: export format names from `cnn_edge.common.formats.FORMATS`; float32 is always added
             (it is the reference the others are measured against).
         io: input/output dtype of full-integer formats: "int8", "uint8" or "float32".
         calibration_samples: images fed to the int8 calibration.

@@ -10,15 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge import atomic
 from cnn_edge.calibration_data import array_sha256, load_evaluation_set
-from cnn_edge.checksums import sha256_file
+from cnn_edge.common import atomic
+from cnn_edge.common.checksums import sha256_file
+from cnn_edge.common.errors import ConfigError, RunDirError
+from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
+from cnn_edge.common.run_dir import MODEL
 from cnn_edge.converter import export, manifest, verify
 from cnn_edge.converter.calibration import CalibrationSet, load_calibration
 from cnn_edge.converter.config import ConvertConfig, ConvertResult, ModelReport
-from cnn_edge.errors import ConfigError, RunDirError
-from cnn_edge.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
-from cnn_edge.trainer.run_dir import MODEL
 
 Log = Callable[[str], None]
 
@@ -111,7 +111,7 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     reproducibility = {
         "byte_identical": True,
         "determined_by": ["source_model.sha256", "calibration.sha256 (images and their order)",
-                          "tensorflow_version", "format settings in cnn_edge.formats", "io"],
+                          "tensorflow_version", "format settings in cnn_edge.common.formats", "io"],
         "note": "converting the same model with the same calibration images, seed and TensorFlow "
                 "version gives byte-identical .tflite files (checked by tests/test_convert.py)",
     }

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge import atomic
+from cnn_edge.common import atomic
+from cnn_edge.common.formats import BY_NAME
+from cnn_edge.common.quiet import native_stderr_silenced
 from cnn_edge.converter import export
-from cnn_edge.formats import BY_NAME
-from cnn_edge.quiet import native_stderr_silenced
 
 REPORT = "quant_debug.csv"
 IDEAL_RMSE_OVER_SCALE = 1 / math.sqrt(12)  # uniform rounding error of one quantization step

@@ -1,4 +1,4 @@
-"""Keras model -> SavedModel -> TFLite bytes, one format at a time, driven by `cnn_edge.formats`.
+"""Keras model -> SavedModel -> TFLite bytes, one format at a time, driven by `cnn_edge.common.formats`.
 
 `TFLiteConverter.from_keras_model` breaks with Keras 3, so the model is exported to a
 SavedModel first (`model.export`) and converted from there.
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.errors import ConfigError, ModelError
-from cnn_edge.formats import IO_TYPES, ExportFormat
-from cnn_edge.quiet import native_stderr_silenced
+from cnn_edge.common.errors import ConfigError, ModelError
+from cnn_edge.common.formats import IO_TYPES, ExportFormat
+from cnn_edge.common.quiet import native_stderr_silenced
 
 
 def import_tensorflow() -> Any:

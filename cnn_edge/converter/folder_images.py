@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
 
 
 def image_to_pixels(path: Path) -> np.ndarray:

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common.formats import ExportFormat
 from cnn_edge.edge_runtime.interpreter import TfliteModel
-from cnn_edge.formats import ExportFormat
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_edge.common.errors import ModelError
+from cnn_edge.common.formats import INTEGER_DTYPES, IO_TYPES, ExportFormat
 from cnn_edge.edge_runtime.interpreter import TfliteModel, load_model
-from cnn_edge.errors import ModelError
-from cnn_edge.formats import INTEGER_DTYPES, IO_TYPES, ExportFormat
 
 
 def expected_io_dtype(fmt: ExportFormat, io: str) -> np.dtype:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cnn_edge import __version__
-from cnn_edge.atomic import atomic_path
-from cnn_edge.checksums import sha256_file
+from cnn_edge.common.atomic import atomic_path
+from cnn_edge.common.checksums import sha256_file
+from cnn_edge.common.errors import ConfigError, RunDirError
+from cnn_edge.common.formats import BY_NAME, REFERENCE
 from cnn_edge.deploy.config import BundleConfig, BundleFile, BundleResult
-from cnn_edge.errors import ConfigError, RunDirError
-from cnn_edge.formats import BY_NAME, REFERENCE
 
 MANIFEST = "manifest.json"
 README = "README.md"

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from cnn_edge import __version__
-from cnn_edge.atomic import write_text
+from cnn_edge.common.atomic import write_text
+from cnn_edge.common.errors import ConfigError, DeployError
 from cnn_edge.deploy import remote
 from cnn_edge.deploy.bundle import collect_bundle, run_name, safe_name, write_tar
 from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
 from cnn_edge.deploy.report import device_summary
 from cnn_edge.deploy.ssh import Completed, SshSession
 from cnn_edge.deploy.target import Target, parse_target
-from cnn_edge.errors import ConfigError, DeployError
 
 SPACE_MARGIN = 1 << 20  # keep 1 MiB free beyond the bundle: a device with a full disk misbehaves
 CHECK_TIMEOUT = 3600.0  # a Pi Zero evaluating 10,000 images in float32 takes minutes, not hours
@@ -328,7 +328,7 @@ def _model_to_evaluate(files: tuple[BundleFile, ...]) -> str:
 
 
 def _local_evaluate(model: Path, cfg: DeployConfig) -> dict[str, Any]:
-    from cnn_edge.edge_runtime.evaluate import EvaluateConfig, evaluate
+    from cnn_edge.measure.evaluate import EvaluateConfig, evaluate
 
     return evaluate(EvaluateConfig(model=model, limit=cfg.eval_limit, runs=cfg.eval_runs)).to_dict()
 

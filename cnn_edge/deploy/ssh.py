@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from cnn_edge.errors import DeployError
+from cnn_edge.common.errors import DeployError
 
 SSH_FAILED = 255  # ssh's own exit code for connection and authentication failures
 

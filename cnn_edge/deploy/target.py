@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from cnn_edge.errors import ConfigError
+from cnn_edge.common.errors import ConfigError
 
 DEFAULT_PARENT = "cnn-edge"
 

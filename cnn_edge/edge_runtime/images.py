@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import ImageError
-from cnn_edge.quiet import native_stderr_silenced
+from cnn_edge.common.errors import ImageError
+from cnn_edge.common.quiet import native_stderr_silenced
 
 # Refuse absurd images before decoding them (a 1 GB bitmap would exhaust a Pi's memory).
 MAX_FILE_BYTES = 200 * 1024 * 1024

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.errors import BackendError, ConfigError, ModelError
-from cnn_edge.quiet import native_stderr_silenced
+from cnn_edge.common.errors import BackendError, ConfigError, ModelError
+from cnn_edge.common.quiet import native_stderr_silenced
 
 IMAGE_SHAPE = (28, 28)
 _UINT8 = np.dtype(np.uint8)

@@ -33,7 +33,7 @@ class FinetuneConfig:
         holdout: fraction of each class's samples held out to measure the effect (stratified,
             at least one per class).
         seed: seeds the split, the MNIST draw, shuffling and TensorFlow.
-        data: path of an mnist.npz; None follows the lookup order of `cnn_edge.mnist`.
+        data: path of an mnist.npz; None follows the lookup order of `cnn_edge.common.mnist`.
         force: replace an existing `out`.
         verbose: Keras' progress output (0 silent, 1 progress bar, 2 one line per epoch).
     """

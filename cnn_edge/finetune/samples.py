@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.edge_runtime.collect import CLASSES, INPUT_SUFFIX
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
+from cnn_edge.device.collect import CLASSES, INPUT_SUFFIX
 
 Log = Callable[[str], None]
 
@@ -35,10 +35,10 @@ class Samples:
 
 def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     """Every sample of `folder`; `DataError` with one line for a folder that cannot be used."""
-    from cnn_edge.edge_runtime.files import IMAGE_EXTENSIONS
+    from cnn_edge.common.errors import ImageError
+    from cnn_edge.device.files import IMAGE_EXTENSIONS
     from cnn_edge.edge_runtime.images import decode_image
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
-    from cnn_edge.errors import ImageError
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -10,12 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge import atomic
-from cnn_edge.checksums import sha256_file
-from cnn_edge.errors import ConfigError, DataError, RunDirError
+from cnn_edge.common import atomic
+from cnn_edge.common import run_dir as rd
+from cnn_edge.common.checksums import sha256_file
+from cnn_edge.common.errors import ConfigError, DataError, RunDirError
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
-from cnn_edge.trainer import run_dir as rd
 from cnn_edge.trainer.training import check_fit_options
 
 Log = Callable[[str], None]
@@ -81,12 +81,12 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
     samples = load_samples(Path(cfg.samples), log)
     warnings = check_counts(samples, log)
     train_idx, held_idx = stratified_split(samples.labels, cfg.holdout, cfg.seed)
-    from cnn_edge.mnist import load_mnist
+    from cnn_edge.common.mnist import load_mnist
 
     mnist = load_mnist(cfg.data)
     run = rd.prepare_run_dir(Path(cfg.out), force=cfg.force, resume=False)  # only now: inputs are good
 
-    from cnn_edge.quiet import native_stderr_silenced
+    from cnn_edge.common.quiet import native_stderr_silenced
 
     with native_stderr_silenced():
         import keras

@@ -26,7 +26,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from cnn_edge.errors import ConfigError
+from cnn_edge.common.errors import ConfigError
 
 Range = tuple[float, float]
 

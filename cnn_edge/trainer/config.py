@@ -32,7 +32,7 @@ class TrainConfig:
         lr_schedule: "cosine" decays the learning rate to zero over the run (measured best, see
             benchmarks/RESULTS.md); "constant" keeps it fixed as the seed's notebook does.
         dropout: rate of the two dropout layers before the dense layers (training only).
-        data: path of an mnist.npz; None follows the lookup order of `cnn_edge.mnist`.
+        data: path of an mnist.npz; None follows the lookup order of `cnn_edge.common.mnist`.
         train_limit: use only the first N training images (quick runs); None uses all.
         validation: "holdout" validates on the last `validation_size` training images (kept out of
             training, test set untouched until the end); "test" validates on the test set as the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnn_edge.atomic import atomic_path
+from cnn_edge.common.atomic import atomic_path
 
 
 def plot_training_curves(history: dict[str, list[float]], target: Path, title: str = "") -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import DataError
+from cnn_edge.common.errors import DataError
 
 ASSET = Path(__file__).resolve().parent / "assets" / "font_digits.npz"
 HELD_OUT_EVERY = 5  # fonts with index % 5 == 0 are kept out of training
@@ -71,7 +71,7 @@ def font_training_images(
     strokes break up) is left out rather than trained on as a blank.
     """
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
-    from cnn_edge.synthetic_photos import clean_scan
+    from cnn_edge.testing.synthetic_photos import clean_scan
 
     glyphs = (glyphs or load_font_digits()).split(held_out=False)
     rng = np.random.default_rng(seed)

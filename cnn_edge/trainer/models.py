@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnn_edge.errors import ConfigError
+from cnn_edge.common.errors import ConfigError
 from cnn_edge.trainer.config import ARCHES
 
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge import atomic
-from cnn_edge.errors import ConfigError, Interrupted, RunDirError
-from cnn_edge.mnist import load_mnist
-from cnn_edge.trainer import run_dir as rd
+from cnn_edge.common import atomic
+from cnn_edge.common import run_dir as rd
+from cnn_edge.common.errors import ConfigError, Interrupted, RunDirError
+from cnn_edge.common.mnist import load_mnist
 from cnn_edge.trainer.config import (
     ARCHES,
     AUGMENT_PRESETS,
@@ -226,7 +226,7 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         # Only now: bad data or options must not leave an empty run directory behind.
         run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
 
-    from cnn_edge.quiet import native_stderr_silenced
+    from cnn_edge.common.quiet import native_stderr_silenced
 
     with native_stderr_silenced():  # TensorFlow's start-up chatter goes straight to fd 2
         import keras

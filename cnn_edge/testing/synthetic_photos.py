@@ -37,7 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cnn_edge.atomic import atomic_path, write_bytes, write_text
+from cnn_edge.common.atomic import atomic_path, write_bytes, write_text
 
 Size = tuple[int, int]  # (width, height), OpenCV's order
 Range = tuple[float, float]

@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common.errors import CameraError, ConfigError
+from cnn_edge.common.quiet import native_stderr_silenced
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
 from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.edge_runtime.preprocess import CAMERA, DEFAULT, center_roi
-from cnn_edge.edge_runtime.stats import RollingFps, percentiles
-from cnn_edge.errors import CameraError, ConfigError
-from cnn_edge.quiet import native_stderr_silenced
+from cnn_edge.measure.stats import RollingFps, percentiles
 
 WINDOW = "cnn-edge"
 PICAMERA2 = "picamera2"

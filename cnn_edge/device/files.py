@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cnn_edge.atomic import write_bytes
+from cnn_edge.common.atomic import write_bytes
+from cnn_edge.common.errors import CnnEdgeError, ConfigError, ImageError
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.interpreter import load_model
-from cnn_edge.errors import CnnEdgeError, ConfigError, ImageError
 
 # What a folder is searched for (a named file is tried whatever its extension).
 IMAGE_EXTENSIONS = frozenset(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cnn_edge.errors import RunDirError
+from cnn_edge.common.errors import RunDirError
 
 RUNS_ROOT = Path("runs")
 

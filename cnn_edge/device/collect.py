@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_edge.common.errors import CameraError, CnnEdgeError, ConfigError, DataError
 from cnn_edge.edge_runtime.preprocess import (
     CAMERA,
     DEFAULT,
@@ -37,7 +38,6 @@ from cnn_edge.edge_runtime.preprocess import (
     preprocess,
     use_one_opencv_thread,
 )
-from cnn_edge.errors import CameraError, CnnEdgeError, ConfigError, DataError
 
 Log = Callable[[str], None]
 
@@ -113,7 +113,7 @@ def collect(config: CollectConfig, log: Log = lambda _msg: None) -> CollectResul
 
 def count_samples(out: Path) -> dict[str, int]:
     """Samples per class folder (crops with or without their 28x28; a lone 28x28 counts too)."""
-    from cnn_edge.edge_runtime.files import IMAGE_EXTENSIONS
+    from cnn_edge.device.files import IMAGE_EXTENSIONS
 
     counts = {}
     for c in CLASSES:
@@ -218,7 +218,7 @@ def save_sample(out: Path, label: int, crop: bytes, crop_ext: str, digit: np.nda
 
 
 def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
-    from cnn_edge.edge_runtime.files import IMAGE_EXTENSIONS
+    from cnn_edge.device.files import IMAGE_EXTENSIONS
     from cnn_edge.edge_runtime.images import load_image
 
     src = Path(config.from_path)
@@ -258,7 +258,7 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
 
 
 def _from_camera(config: CollectConfig, log: Log) -> CollectResult:
-    from cnn_edge.edge_runtime.camera import display_problem, open_source
+    from cnn_edge.device.camera import display_problem, open_source
 
     show = False
     if config.display and config.label is None:
@@ -331,7 +331,7 @@ def _preview_loop(config: CollectConfig, source, prep: PreprocessConfig, tag: st
                   log: Log) -> CollectResult:  # pragma: no cover - needs a display
     import cv2
 
-    from cnn_edge.edge_runtime.camera import WINDOW
+    from cnn_edge.device.camera import WINDOW
 
     saved: list[Path] = []
     counts = count_samples(config.out)

@@ -145,8 +145,8 @@ def check_camera(spec: str | None) -> Check:
         return Check("camera", WARN, "no /dev/video* device",
                      "plug in a USB camera, or for a Pi camera module use --camera picamera2")
     try:
-        from cnn_edge.edge_runtime.camera import open_source
-        from cnn_edge.errors import CnnEdgeError
+        from cnn_edge.common.errors import CnnEdgeError
+        from cnn_edge.device.camera import open_source
 
         src = open_source(spec)
     except ImportError as exc:
@@ -169,8 +169,8 @@ def check_camera(spec: str | None) -> Check:
 def check_tiny_model(backend: str = "auto") -> Check:
     """Run the shipped tiny int8 model on the shipped evaluation set; compare with its recorded accuracy."""
     from cnn_edge.calibration_data import load_evaluation_set
+    from cnn_edge.common.errors import CnnEdgeError
     from cnn_edge.edge_runtime.interpreter import load_model
-    from cnn_edge.errors import CnnEdgeError
 
     name = "tiny model"
     try:
@@ -206,7 +206,7 @@ def doctor(cfg: DoctorConfig) -> DoctorResult:
             checks.append(check_tiny_model(cfg.backend))
         else:
             checks.append(Check("tiny model", SKIP, "no interpreter to run it"))
-    from cnn_edge.edge_runtime.sysinfo import system_info
+    from cnn_edge.measure.sysinfo import system_info
 
     s = system_info()
     detail = f"{s.cpu}, {s.cores} cores" + (f"; board {s.board}" if s.board else "")

@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from cnn_edge.atomic import write_json, write_text
-from cnn_edge.benchmark.config import BenchmarkResult, Row
+from cnn_edge.common.atomic import write_json, write_text
+from cnn_edge.measure.benchmark.config import BenchmarkResult, Row
 
 COLUMNS = (  # (key, header, format)
     ("size_bytes", "size (B)", "{:,}"),
@@ -84,7 +84,7 @@ def write_outputs(r: BenchmarkResult, *, plots: bool) -> BenchmarkResult:
     notes = list(r.notes)
     if plots:
         try:
-            from cnn_edge.benchmark.plots import write_plots
+            from cnn_edge.measure.benchmark.plots import write_plots
         except ImportError:
             notes.append("matplotlib is not installed: the PNGs were skipped (pip install matplotlib)")
         else:

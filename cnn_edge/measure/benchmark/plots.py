@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from cnn_edge.atomic import atomic_path  # noqa: E402
-from cnn_edge.benchmark.config import BenchmarkResult  # noqa: E402
+from cnn_edge.common.atomic import atomic_path  # noqa: E402
+from cnn_edge.measure.benchmark.config import BenchmarkResult  # noqa: E402
 
 
 def _save(fig: plt.Figure, target: Path) -> Path:

@@ -1,6 +1,6 @@
 """`benchmark(BenchmarkConfig) -> BenchmarkResult`: every model of a run in one table.
 
-Rows come from `cnn_edge.formats.FORMATS` (one loop, no per-format code) plus the Keras row.
+Rows come from `cnn_edge.common.formats.FORMATS` (one loop, no per-format code) plus the Keras row.
 Latencies of all rows are timed round-robin in one pass (see `latency.round_robin`), so the
 speed-ups compare models measured under the same machine load.
 """
@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
-from cnn_edge.benchmark.keras_row import tensorflow_available
-from cnn_edge.edge_runtime.evaldata import EvalData, load_eval_data, load_photo_folder
+from cnn_edge.common.errors import CnnEdgeError, ConfigError, RunDirError
+from cnn_edge.common.formats import FORMATS, REFERENCE
 from cnn_edge.edge_runtime.interpreter import default_threads, load_model
-from cnn_edge.edge_runtime.latency import batched_throughput, round_robin, single_invoke, time_calls
-from cnn_edge.edge_runtime.stats import percentiles
-from cnn_edge.edge_runtime.sysinfo import system_info
-from cnn_edge.errors import CnnEdgeError, ConfigError, RunDirError
-from cnn_edge.formats import FORMATS, REFERENCE
+from cnn_edge.measure.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
+from cnn_edge.measure.benchmark.keras_row import tensorflow_available
+from cnn_edge.measure.evaldata import EvalData, load_eval_data, load_photo_folder
+from cnn_edge.measure.latency import batched_throughput, round_robin, single_invoke, time_calls
+from cnn_edge.measure.stats import percentiles
+from cnn_edge.measure.sysinfo import system_info
 
 KERAS = "keras"
 TF_THREADS_NOTE = "TensorFlow's thread pools are fixed at start-up: timed at its default (all cores)"
@@ -118,7 +118,7 @@ def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None
         backend_version=version, cores=cores, images=len(data), photos=len(photos) if photos else None,
         files={},
     )
-    from cnn_edge.benchmark.report import write_outputs
+    from cnn_edge.measure.benchmark.report import write_outputs
 
     return write_outputs(result, plots=cfg.plots)
 
@@ -138,7 +138,7 @@ def _keras_row(cfg: BenchmarkConfig, run: Path, data: EvalData, photos: EvalData
     row = Row(KERAS, keras_path.name, size_bytes=keras_path.stat().st_size, notes=[TF_THREADS_NOTE])
     log("keras: exporting a SavedModel and measuring")
     try:
-        from cnn_edge.benchmark.keras_row import SavedModelRunner
+        from cnn_edge.measure.benchmark.keras_row import SavedModelRunner
 
         t0 = time.perf_counter()
         runner = SavedModelRunner(keras_path)

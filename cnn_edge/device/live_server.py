@@ -41,8 +41,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from cnn_edge.edge_runtime.stats import RollingFps, percentiles
-from cnn_edge.errors import ConfigError
+from cnn_edge.common.errors import ConfigError
+from cnn_edge.measure.stats import RollingFps, percentiles
 
 DEFAULT_HOST = "127.0.0.1"
 BOUNDARY = "cnn-edge-frame"
@@ -132,7 +132,7 @@ def backend_label(backend: str) -> str:
 
 def _page() -> tuple[bytes, str]:
     """The page's bytes and a Content-Security-Policy that allows exactly its inline script."""
-    html = resources.files("cnn_edge.edge_runtime").joinpath("assets/live.html").read_bytes()
+    html = resources.files("cnn_edge.device").joinpath("assets/live.html").read_bytes()
     scripts = re.findall(rb"<script>(.*?)</script>", html, flags=re.S)
     hashes = " ".join(f"'sha256-{b64encode(hashlib.sha256(s).digest()).decode()}'" for s in scripts)
     csp = (f"default-src 'none'; img-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
@@ -317,7 +317,7 @@ class LiveServer:
     def _encode_loop(self) -> None:
         import cv2
 
-        from cnn_edge.edge_runtime.camera import draw_overlay
+        from cnn_edge.device.camera import draw_overlay
 
         period = 1.0 / self.config.fps
         params = [int(cv2.IMWRITE_JPEG_QUALITY), int(self.config.jpeg_quality)]

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.edge_runtime.stats import percentiles
-from cnn_edge.edge_runtime.sysinfo import current_rss_bytes
+from cnn_edge.measure.stats import percentiles
+from cnn_edge.measure.sysinfo import current_rss_bytes
 
 STAT_KEYS = ("mean", "std", "min", "p50", "p90", "p99", "max")
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import DataError
-from cnn_edge.npz import npz_problem
+from cnn_edge.common.errors import DataError
+from cnn_edge.common.npz import npz_problem
 
 ENV_VAR = "CNN_EDGE_DATA"
-REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist.npz"
+REPO_DATA = Path(__file__).resolve().parents[2] / "data" / "mnist.npz"
 KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
 
 # key -> (shape after the first axis, dtype); the first axis is the number of examples.

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.atomic import write_bytes, write_text
-from cnn_edge.edge_runtime.evaldata import EvalData
+from cnn_edge.common.atomic import write_bytes, write_text
+from cnn_edge.measure.evaldata import EvalData
 
 
 def save_disagreements(folder: Path, data: EvalData, indices: np.ndarray, model_pred: np.ndarray,

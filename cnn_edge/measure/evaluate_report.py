@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cnn_edge.edge_runtime.evaluate import EvaluateResult, ModelEvaluation
-from cnn_edge.edge_runtime.latency import STAT_KEYS
+from cnn_edge.measure.evaluate import EvaluateResult, ModelEvaluation
+from cnn_edge.measure.latency import STAT_KEYS
 
 
 def _pct(x: float | None) -> str:

@@ -12,7 +12,7 @@ class BenchmarkConfig:
     """What to benchmark and how hard.
 
     Fields:
-        run: run directory with the models (model.keras and the files of `cnn_edge.formats`).
+        run: run directory with the models (model.keras and the files of `cnn_edge.common.formats`).
         photos: optional folder of labelled photos (subfolders 0..9) for a real-handwriting column.
         limit: accuracy on the first N evaluation images only (None: all 10,000).
         warmup: untimed invokes per model before timing.

@@ -3,7 +3,7 @@
 TensorFlow is imported only for the Keras row and only when installed; matplotlib only for the PNGs.
 """
 
-from cnn_edge.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
-from cnn_edge.benchmark.run import benchmark
+from cnn_edge.measure.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
+from cnn_edge.measure.benchmark.run import benchmark
 
 __all__ = ["BenchmarkConfig", "BenchmarkResult", "Row", "benchmark"]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_edge.errors import DataError, ImageError
-from cnn_edge.npz import npz_problem
+from cnn_edge.common.errors import DataError, ImageError
+from cnn_edge.common.npz import npz_problem
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 CLASSES = tuple(str(d) for d in range(10))

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.checksums import sha256_file
-from cnn_edge.edge_runtime.evaldata import EvalData, load_eval_data
-from cnn_edge.edge_runtime.latency import LatencyReport, measure_model
-from cnn_edge.edge_runtime.significance import Significance, compare
-from cnn_edge.edge_runtime.sysinfo import SystemInfo, peak_rss_bytes, system_info
-from cnn_edge.errors import ConfigError, ModelError
+from cnn_edge.common.checksums import sha256_file
+from cnn_edge.common.errors import ConfigError, ModelError
+from cnn_edge.measure.evaldata import EvalData, load_eval_data
+from cnn_edge.measure.latency import LatencyReport, measure_model
+from cnn_edge.measure.significance import Significance, compare
+from cnn_edge.measure.sysinfo import SystemInfo, peak_rss_bytes, system_info
 
 MANIFEST = "manifest.json"
 REFERENCE_FORMAT = "float32"
@@ -257,7 +257,7 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
         )
     data = load_eval_data(cfg.data).head(cfg.limit)
     if not data.valid.any():
-        from cnn_edge.errors import DataError
+        from cnn_edge.common.errors import DataError
 
         raise DataError(f"{data.source}: no image holds a readable digit")
     manifest = _read_manifest(Path(cfg.model), [])
@@ -278,7 +278,7 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
                       confidence=cfg.confidence, resamples=cfg.resamples, seed=cfg.seed)
         loss = 100.0 * (reference.accuracy - model.accuracy)
         if cfg.save_disagreements is not None:
-            from cnn_edge.edge_runtime.disagreements import save_disagreements
+            from cnn_edge.measure.disagreements import save_disagreements
 
             saved = save_disagreements(cfg.save_disagreements, data, np.array(disagree, np.int64),
                                        model.predictions, reference.predictions)
