@@ -64,36 +64,49 @@ def compare_infer(x86_path: str, arm_path: str, scale: float, what: str) -> list
         if a.get("label") != b.get("label"):
             problems.append(f"{what}: {ka}: label x86 {a.get('label')}, aarch64 {b.get('label')}")
             continue
-        # top3 is compared by label: near-ties (within one step) may swap places or the 3rd entry.
-        ta = {t["label"]: float(t["confidence"]) for t in a.get("top3") or []}
-        tb = {t["label"]: float(t["confidence"]) for t in b.get("top3") or []}
-        pairs = [("confidence", a.get("confidence"), b.get("confidence"))]
-        pairs += [(f"top3 label {lab}", ta[lab], tb[lab]) for lab in ta if lab in tb]
-        third_a, third_b = min(ta.values(), default=0.0), min(tb.values(), default=0.0)
-        pairs += [(f"top3 label {lab} (x86 only)", p, third_b) for lab, p in ta.items() if lab not in tb]
-        pairs += [(f"top3 label {lab} (aarch64 only)", third_a, p) for lab, p in tb.items() if lab not in ta]
-        same = [t["label"] for t in a.get("top3") or []] == [t["label"] for t in b.get("top3") or []]
-        for name, pa, pb in pairs:
-            if pa is None or pb is None:
-                if pa != pb:
-                    problems.append(f"{what}: {ka}: {name} x86 {pa}, aarch64 {pb}")
-                continue
-            diff = abs(pa - pb)
-            allowed = max(pa, pb) * factor + ROUNDING
+        same, diffs = _compare_confidences(a, b, ka, factor, what, problems)
+        for diff, allowed in diffs:
             max_diff = max(max_diff, diff)
             worst_ratio = max(worst_ratio, diff / allowed)
-            same &= diff == 0
-            if diff > allowed:
-                problems.append(
-                    f"{what}: {ka}: {name} x86 {pa:.6f}, aarch64 {pb:.6f}: differs by {diff:.6f}, more than"
-                    f" one quantization step allows ({allowed:.6f})"
-                )
         identical += same
     if not problems:
         print(f"  ok {what}: {len(x86)} records, labels identical; confidences identical in "
               f"{identical}/{len(x86)}, max |difference| {max_diff:.6f} "
               f"({worst_ratio:.0%} of the one-step bound)")
     return problems
+
+
+def _compare_confidences(a: dict, b: dict, ka: str, factor: float, what: str,
+                         problems: list[str]) -> tuple[bool, list[tuple[float, float]]]:
+    """One record's confidence and top-3 confidences, x86 against aarch64; problems are appended.
+
+    Returns whether every figure is identical, and each (|difference|, allowed difference).
+    """
+    # top3 is compared by label: near-ties (within one step) may swap places or the 3rd entry.
+    ta = {t["label"]: float(t["confidence"]) for t in a.get("top3") or []}
+    tb = {t["label"]: float(t["confidence"]) for t in b.get("top3") or []}
+    pairs = [("confidence", a.get("confidence"), b.get("confidence"))]
+    pairs += [(f"top3 label {lab}", ta[lab], tb[lab]) for lab in ta if lab in tb]
+    third_a, third_b = min(ta.values(), default=0.0), min(tb.values(), default=0.0)
+    pairs += [(f"top3 label {lab} (x86 only)", p, third_b) for lab, p in ta.items() if lab not in tb]
+    pairs += [(f"top3 label {lab} (aarch64 only)", third_a, p) for lab, p in tb.items() if lab not in ta]
+    same = [t["label"] for t in a.get("top3") or []] == [t["label"] for t in b.get("top3") or []]
+    diffs = []
+    for name, pa, pb in pairs:
+        if pa is None or pb is None:
+            if pa != pb:
+                problems.append(f"{what}: {ka}: {name} x86 {pa}, aarch64 {pb}")
+            continue
+        diff = abs(pa - pb)
+        allowed = max(pa, pb) * factor + ROUNDING
+        diffs.append((diff, allowed))
+        same &= diff == 0
+        if diff > allowed:
+            problems.append(
+                f"{what}: {ka}: {name} x86 {pa:.6f}, aarch64 {pb:.6f}: differs by {diff:.6f}, more than"
+                f" one quantization step allows ({allowed:.6f})"
+            )
+    return same, diffs
 
 
 def compare_raw(x86_path: str, arm_path: str, what: str) -> list[str]:

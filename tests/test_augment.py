@@ -89,7 +89,7 @@ def test_augmentation_never_reaches_the_model(tmp_path) -> None:
     base = dict(train_limit=300, validation_size=200, data=MNIST, verbose=0, epochs=1, seed=3)
     plain = keras.models.load_model(train(TrainConfig(out=tmp_path / "plain", **base)).model_path)
     aug = keras.models.load_model(
-        train(TrainConfig(out=tmp_path / "aug", augment="camera", **base)).model_path
+        train(TrainConfig(out=tmp_path / "aug", augment="camera", font_digits=0, **base)).model_path
     )
     assert aug.count_params() == plain.count_params() == build_model("cnn").count_params() == 1_011_466
     assert [type(layer).__name__ for layer in aug.layers] == [type(layer).__name__ for layer in plain.layers]
@@ -104,6 +104,7 @@ def test_short_augmented_run_trains_records_and_converts(tmp_path) -> None:
     cfg = TrainConfig(
         out=out,
         augment="camera",
+        font_digits=0,  # the augmentation alone (fonts: tests/test_font_digits.py)
         epochs=3,
         train_limit=600,
         validation_size=500,
@@ -138,7 +139,7 @@ def test_short_augmented_run_trains_records_and_converts(tmp_path) -> None:
 
 def test_resume_keeps_augmenting(tmp_path) -> None:
     base = dict(out=tmp_path / "run", train_limit=300, validation_size=200, data=MNIST, verbose=0)
-    train(TrainConfig(epochs=1, augment="light", **base))
+    train(TrainConfig(epochs=1, augment="light", font_digits=0, **base))
     resumed = train(TrainConfig(epochs=2, resume=True, **base))  # augment comes from the checkpoint
     assert resumed.epochs_run == 2
     assert json.loads((tmp_path / "run" / rd.METRICS).read_text())["augment"]["preset"] == "light"

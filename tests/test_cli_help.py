@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import run_cli
 
-CLI = Path(__file__).resolve().parent.parent / "cnn_edge" / "cli.py"
+CLI = sorted((Path(__file__).resolve().parent.parent / "cnn_edge" / "cli").glob("*_commands.py"))
 
 # One default note per command, written in its help texts; each must reach the screen.
 NOTES = {
@@ -33,14 +33,16 @@ def test_default_notes_in_help_texts_are_shown(command: str) -> None:
 
 def test_no_help_text_uses_a_lowercase_bracket_tag() -> None:
     """rich reads "[word..." as a style tag and drops it: help texts say "(default: ...)" instead."""
-    assert not re.search(r'help="[^"]*\[[a-z#/@]', CLI.read_text())
+    assert CLI, "no command modules found in cnn_edge/cli/"
+    for module in CLI:
+        assert not re.search(r'help="[^"]*\[[a-z#/@]', module.read_text()), module.name
 
 
 def test_brackets_in_printed_text_and_tables_are_kept() -> None:
     """An install hint's "[edge]" or a path's brackets must reach the screen (rich markup is off)."""
-    from cnn_edge.cli import plain_console
+    from cnn_edge.cli.render import plain_console
+    from cnn_edge.cli.tables import doctor_table
     from cnn_edge.device.doctor import Check, DoctorResult
-    from cnn_edge.report_tables import doctor_table
 
     console = plain_console()
     result = DoctorResult(checks=(Check("litert", "fail", "runs/[exp1]", "pip install 'cnn-edge[edge]'"),))

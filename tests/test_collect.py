@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cnn_edge.common.errors import ConfigError, DataError
-from cnn_edge.device.collect import INPUT_SUFFIX, CollectConfig, collect, count_samples
+from cnn_edge.common.image_folders import INPUT_SUFFIX
+from cnn_edge.device.collect import CollectConfig, collect, count_samples
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.testing import synthetic_photos as sp
 
@@ -83,3 +84,31 @@ def test_bad_options_are_one_line_errors(tmp_path):
     res = run_cli("collect", "--out", str(tmp_path / "s"), "--source", str(tmp_path / "none.avi"),
                   "--no-display")
     assert res.returncode == 2 and "needs --label" in res.stderr
+
+
+def test_collected_samples_are_counted_once_by_evaluate_and_benchmark(tmp_path, glyphs, converted_run):
+    """A collected sample is a photo plus its 28x28 twin: readers of photos must count it once.
+
+    Before the one folder reader (`cnn_edge.common.image_folders`), `evaluate --data` and
+    `benchmark --photos` counted both files, so three samples loaded as six.
+    """
+    import json
+    import shutil
+
+    photos = tmp_path / "photos"
+    sp.make_photo_set(photos, glyphs.take([0, 0, 0]), seed=3, frame_size=(320, 240))
+    samples = tmp_path / "samples"
+    result = collect(CollectConfig(out=samples, from_path=photos, label=7))
+    assert len(result.saved) == 3 and len(list((samples / "7").iterdir())) == 6  # photo + twin each
+
+    res = run_cli("evaluate", "--model", str(converted_run / "model_int8.tflite"), "--data", str(samples),
+                  "--runs", "5", "--warmup", "1", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["images"] == 3
+
+    run = tmp_path / "run"
+    shutil.copytree(converted_run, run)
+    res = run_cli("benchmark", "--run", str(run), "--photos", str(samples), "--limit", "100", "--runs", "5",
+                  "--warmup", "1", "--batch", "8", "--json")
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["photos"] == 3

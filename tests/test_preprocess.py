@@ -133,7 +133,7 @@ def test_never_crashes_on_any_array(arr, contrast):
 
 
 def _whole_image_components(binary: np.ndarray):
-    """What `_select_digit` used before the box-only labelling: the whole image, its border labels."""
+    """What `select_digit` used before the box-only labelling: the whole image, its border labels."""
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     border = np.concatenate([labels[0, :], labels[-1, :], labels[1:-1, 0], labels[1:-1, -1]])
     return n, labels, stats, centroids, np.bincount(border, minlength=n)[1:], border.size
@@ -148,7 +148,8 @@ def _whole_image_components(binary: np.ndarray):
 )
 def test_box_only_labelling_equals_the_whole_image(shape, density, box, seed):
     """Labels, numbering, stats, centroids and border counts are bit for bit the whole image's."""
-    from cnn_edge.edge_runtime.preprocess import _border_labels, _components
+    from cnn_edge.edge_runtime.preprocess.select import border_labels as _border_labels
+    from cnn_edge.edge_runtime.preprocess.select import components as _components
 
     h, w = shape
     binary = np.zeros(shape, np.uint8)
@@ -176,7 +177,7 @@ def test_box_only_labelling_equals_the_whole_image(shape, density, box, seed):
 
 def test_box_only_labelling_on_camera_sized_digits(mnist_test):
     """The same on real ink: thresholded MNIST digits placed at odd and even offsets."""
-    from cnn_edge.edge_runtime.preprocess import _components
+    from cnn_edge.edge_runtime.preprocess.select import components as _components
 
     x, _ = mnist_test
     for i, digit in enumerate(x):

@@ -16,6 +16,9 @@ CURVES = "training_curves.png"
 METRICS = "metrics.json"
 CHECKPOINT = "checkpoint.keras"
 CHECKPOINT_STATE = "checkpoint.json"
+# Written by `convert`: every model's sha256, size, dtypes and accuracy (the formats' file names
+# are in `cnn_edge.common.formats`).
+MANIFEST = "manifest.json"
 
 
 def next_free_run_dir(root: Path = RUNS_ROOT, stem: str = "train") -> Path:

@@ -10,13 +10,13 @@ import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_calibration_set
 from cnn_edge.common.errors import ConfigError, DataError
+from cnn_edge.common.image_folders import IMAGE_EXTENSIONS, image_files
 from cnn_edge.common.npz import npz_problem
 
 # Accepted .npz keys: images key -> its labels key (labels are optional).
 KEY_PAIRS = {"images": "labels", "x": "y", "x_calibration": "y_calibration", "x_train": "y_train",
              "x_test": "y_test"}
 IMAGE_KEYS = tuple(KEY_PAIRS)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,9 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _load_folder(path: Path) -> np.ndarray:
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(path)
     if not files:
-        raise DataError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})",
+        raise DataError(f"{path} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})",
                         hint="pass a folder of digit images or a .npz")
     from cnn_edge.converter.folder_images import image_to_pixels
 

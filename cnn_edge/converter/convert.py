@@ -15,7 +15,7 @@ from cnn_edge.common import atomic
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, RunDirError
 from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
-from cnn_edge.common.run_dir import MODEL
+from cnn_edge.common.run_dir import MANIFEST, MODEL
 from cnn_edge.converter import export, manifest, verify
 from cnn_edge.converter.calibration import CalibrationSet, load_calibration
 from cnn_edge.converter.config import ConvertConfig, ConvertResult, ModelReport
@@ -119,7 +119,7 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
                                   evaluation=evaluation, tf_version=tf.__version__,
                                   reproducibility=reproducibility,
                                   lineage=manifest.read_lineage(model_path))
-    manifest_path = atomic.write_json(run / manifest.MANIFEST, doc)
+    manifest_path = atomic.write_json(run / MANIFEST, doc)
     # Older files of formats not asked for this time are left alone (they may be wanted) but
     # the manifest no longer describes them: say so rather than delete them.
     stale = [f.filename for f in FORMATS if f.name not in names and (run / f.filename).exists()]

@@ -13,7 +13,6 @@ import numpy as np
 from cnn_edge.common.formats import ExportFormat
 from cnn_edge.edge_runtime.interpreter import TfliteModel
 
-MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
 CLASS_LABELS = [str(d) for d in range(10)]
 PREPROCESSING = {

@@ -21,9 +21,9 @@ from cnn_edge.common.atomic import atomic_path
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, RunDirError
 from cnn_edge.common.formats import BY_NAME, REFERENCE
+from cnn_edge.common.run_dir import MANIFEST
 from cnn_edge.deploy.config import BundleConfig, BundleFile, BundleResult
 
-MANIFEST = "manifest.json"
 README = "README.md"
 SHA256SUMS = "SHA256SUMS"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -206,7 +206,8 @@ def bundle_readme(run_name: str, manifest: dict[str, Any], models: list[BundleFi
         acc_text = f"{acc:.2%}" if isinstance(acc, (int, float)) else "-"
         rows.append(f"| `{f.name}` | {entry.get('format')} | {f.size_bytes:,} B | {acc_text} |")
     names = [f.name for f in models]
-    first = "model_int8.tflite" if "model_int8.tflite" in names else names[0]
+    int8 = BY_NAME["int8"].filename
+    first = int8 if int8 in names else names[0]
     table = "\n".join(rows)
     return f"""# cnn-edge bundle: {run_name}
 

@@ -18,6 +18,8 @@ from typing import Any
 from cnn_edge import __version__
 from cnn_edge.common.atomic import write_text
 from cnn_edge.common.errors import ConfigError, DeployError
+from cnn_edge.common.formats import BY_NAME
+from cnn_edge.common.platform import is_arm32
 from cnn_edge.deploy import remote
 from cnn_edge.deploy.bundle import collect_bundle, run_name, safe_name, write_tar
 from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
@@ -27,7 +29,6 @@ from cnn_edge.deploy.target import Target, parse_target
 
 SPACE_MARGIN = 1 << 20  # keep 1 MiB free beyond the bundle: a device with a full disk misbehaves
 CHECK_TIMEOUT = 3600.0  # a Pi Zero evaluating 10,000 images in float32 takes minutes, not hours
-ARM32 = ("armv6l", "armv7l", "armv8l", "armhf")
 
 
 def deploy(cfg: DeployConfig) -> DeployResult:
@@ -278,10 +279,10 @@ def _install_line(probe: dict[str, str], cmd: str | None = None) -> str:
     """The pip line for this device's CPU; into the venv of `cmd` when cnn-edge is already there."""
     if cmd and cmd.endswith("/bin/cnn-edge"):
         pip = cmd.removesuffix("cnn-edge") + "pip"
-        if probe.get("machine", "") in ARM32:
+        if is_arm32(probe.get("machine", "")):
             return f"{pip} install tflite-runtime 'numpy<2' opencv-python-headless"
         return f"{pip} install 'cnn-edge[edge]=={__version__}'"
-    if probe.get("machine", "") in ARM32:
+    if is_arm32(probe.get("machine", "")):
         return (
             f"python3 -m venv ~/cnn-edge-venv && ~/cnn-edge-venv/bin/pip install 'cnn-edge=={__version__}' "
             "tflite-runtime 'numpy<2' opencv-python-headless"
@@ -321,7 +322,7 @@ def _last_json(stdout: str) -> dict[str, Any] | None:
 def _model_to_evaluate(files: tuple[BundleFile, ...]) -> str:
     """int8 when bundled, else the first non-reference model, else float32 alone."""
     models = [f.name for f in files if f.name.endswith(".tflite")]
-    for preferred in ("model_int8.tflite", *models[1:], models[0]):
+    for preferred in (BY_NAME["int8"].filename, *models[1:], models[0]):
         if preferred in models:
             return preferred
     raise DeployError("the bundle holds no model")  # collect_bundle always adds float32

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from cnn_edge.common.run_dir import MANIFEST
 from cnn_edge.deploy.config import BundleFile
 
 STAGE_PREFIX = ".cnn-edge-incoming."
@@ -84,7 +85,7 @@ def upload_script(path: str, changed: list[BundleFile], all_names: list[str]) ->
     the whole bundle in place are printed for the workstation to compare.
     """
     expected = "".join(f"{f.sha256}  {f.name}\n" for f in changed)
-    order = sorted((f.name for f in changed), key=lambda n: n == "manifest.json")
+    order = sorted((f.name for f in changed), key=lambda n: n == MANIFEST)
     moves = "".join(
         f'mv -f -- "$stage"/{shlex.quote(n)} {shlex.quote(n)} || exit {SWAP_FAILED}\n' for n in order
     )

@@ -30,6 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import CameraError, CnnEdgeError, ConfigError, DataError
+from cnn_edge.common.image_folders import (
+    CLASSES,
+    INPUT_SUFFIX,
+    image_files,
+    is_image_file,
+    is_twin,
+    sample_stem,
+)
 from cnn_edge.edge_runtime.preprocess import (
     CAMERA,
     DEFAULT,
@@ -41,9 +49,6 @@ from cnn_edge.edge_runtime.preprocess import (
 
 Log = Callable[[str], None]
 
-CLASSES = tuple(str(d) for d in range(10))
-# The 28x28 input saved beside each crop: `<stem>.28x28.png` next to `<stem>.png`/`.jpg`.
-INPUT_SUFFIX = ".28x28.png"
 
 
 @dataclass(frozen=True)
@@ -113,16 +118,10 @@ def collect(config: CollectConfig, log: Log = lambda _msg: None) -> CollectResul
 
 def count_samples(out: Path) -> dict[str, int]:
     """Samples per class folder (crops with or without their 28x28; a lone 28x28 counts too)."""
-    from cnn_edge.device.files import IMAGE_EXTENSIONS
-
     counts = {}
     for c in CLASSES:
         folder = Path(out) / c
-        stems = set()
-        if folder.is_dir():
-            for p in folder.iterdir():
-                if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS:
-                    stems.add(p.name[: -len(INPUT_SUFFIX)] if p.name.endswith(INPUT_SUFFIX) else p.stem)
+        stems = {sample_stem(p) for p in folder.iterdir() if is_image_file(p)} if folder.is_dir() else set()
         counts[c] = len(stems)
     return counts
 
@@ -218,13 +217,11 @@ def save_sample(out: Path, label: int, crop: bytes, crop_ext: str, digit: np.nda
 
 
 def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
-    from cnn_edge.device.files import IMAGE_EXTENSIONS
     from cnn_edge.edge_runtime.images import load_image
 
     src = Path(config.from_path)
     if src.is_dir():
-        photos = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-                        and not p.name.endswith(INPUT_SUFFIX))
+        photos = [p for p in image_files(src) if not is_twin(p)]
         if not photos:
             raise DataError(f"no image files in {src}", hint="pass --from with a photo or a folder of photos")
     elif src.is_file():
@@ -258,7 +255,8 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
 
 
 def _from_camera(config: CollectConfig, log: Log) -> CollectResult:
-    from cnn_edge.device.camera import display_problem, open_source
+    from cnn_edge.device.preview import display_problem
+    from cnn_edge.device.sources import open_source
 
     show = False
     if config.display and config.label is None:
@@ -329,10 +327,9 @@ def _headless_loop(config: CollectConfig, source, prep: PreprocessConfig, tag: s
 
 def _preview_loop(config: CollectConfig, source, prep: PreprocessConfig, tag: str,
                   log: Log) -> CollectResult:  # pragma: no cover - needs a display
-    import cv2
+    from cnn_edge.device.preview import QUIT_KEYS, Preview
 
-    from cnn_edge.device.camera import WINDOW
-
+    preview = Preview()
     saved: list[Path] = []
     counts = count_samples(config.out)
     no_digit = 0
@@ -343,37 +340,41 @@ def _preview_loop(config: CollectConfig, source, prep: PreprocessConfig, tag: st
             if frame is None:
                 reason = source.end_reason
                 break
-            crop, (x, y, s, _) = _region(frame, config.roi)
+            crop, roi = _region(frame, config.roi)
             digit = preprocess(crop, prep)
             no_digit += digit is None
-            view = frame.copy()
-            colour = (0, 200, 0) if digit is not None else (0, 160, 255)
-            cv2.rectangle(view, (x, y), (x + s, y + s), colour, 2)
-            if digit is not None and view.shape[0] >= 90 and view.shape[1] >= 90:
-                inset = cv2.resize(digit, (84, 84), interpolation=cv2.INTER_NEAREST)
-                view[4:88, 4:88] = inset[:, :, None] if view.ndim == 3 else inset
-            text = "keys 0-9 save, q quits   " + " ".join(f"{k}:{v}" for k, v in counts.items())
-            cv2.putText(view, text, (10, view.shape[0] - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                        (255, 255, 255), 1, cv2.LINE_AA)
-            cv2.imshow(WINDOW, view)
-            key = cv2.waitKey(1) & 0xFF
-            if key in (ord("q"), ord("Q"), 27):
+            key = preview.show(_collect_view(frame, roi, digit, counts))
+            if key in QUIT_KEYS:
                 reason = "quit"
                 break
             if ord("0") <= key <= ord("9"):
-                if digit is None:
-                    log("not saved: no digit in the region")
-                    continue
-                label = key - ord("0")
-                path = save_sample(config.out, label, _encode(crop, ".png"), ".png", digit, tag)
-                saved.append(path)
-                counts[str(label)] += 1
-                log(f"saved {label}: {path}")
+                path = _save_pressed(config, key - ord("0"), crop, digit, tag, log)
+                if path is not None:
+                    saved.append(path)
+                    counts[str(key - ord("0"))] += 1
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
-        try:
-            cv2.destroyAllWindows()
-        except cv2.error:
-            pass
+        preview.close()
     return CollectResult(Path(config.out), saved, count_samples(config.out), no_digit, [], reason)
+
+
+def _collect_view(frame: np.ndarray, roi: tuple[int, int, int, int], digit: np.ndarray | None,
+                  counts: dict[str, int]) -> np.ndarray:  # pragma: no cover - needs a display
+    """The camera's preview (region and 28x28) with the keys and the samples saved so far."""
+    from cnn_edge.device.preview import draw_footer, draw_region
+
+    view = frame.copy()
+    draw_region(view, roi, digit is not None, digit)
+    draw_footer(view, "keys 0-9 save, q quits   " + " ".join(f"{k}:{v}" for k, v in counts.items()))
+    return view
+
+
+def _save_pressed(config: CollectConfig, label: int, crop: np.ndarray, digit: np.ndarray | None, tag: str,
+                  log: Log) -> Path | None:  # pragma: no cover - needs a display
+    if digit is None:
+        log("not saved: no digit in the region")
+        return None
+    path = save_sample(config.out, label, _encode(crop, ".png"), ".png", digit, tag)
+    log(f"saved {label}: {path}")
+    return path

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common.platform import is_arm32
+
 ASSETS = Path(__file__).resolve().parent / "assets"
 DOCTOR_MODEL = ASSETS / "doctor_model.tflite"
 DOCTOR_EXPECTED = ASSETS / "doctor_model.json"
-ARM32 = ("armv6l", "armv7l", "armv8l", "arm")
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
 
@@ -81,7 +82,7 @@ def check_numpy() -> Check:
 
 def check_arch() -> Check:
     arch = platform.machine()
-    if arch.lower() in ARM32:
+    if is_arm32(arch):
         return Check("cpu architecture", WARN, f"{arch} (32-bit ARM)",
                      "LiteRT (ai-edge-litert) has no 32-bit ARM wheels: "
                      "use tflite-runtime with Python <= 3.11 "
@@ -111,7 +112,7 @@ def check_backends() -> list[Check]:
                 fix = "tflite-runtime is built against numpy 1.x: `pip install 'numpy<2'`"
             elif not_installed:
                 fix = "optional (LiteRT is enough); for 32-bit ARM: `pip install tflite-runtime 'numpy<2'`"
-        elif name == "litert" and platform.machine().lower() in ARM32:
+        elif name == "litert" and is_arm32(platform.machine()):
             fix = "LiteRT has no 32-bit ARM wheels: use tflite-runtime (Python <= 3.11, numpy < 2)"
         checks.append(Check(f"backend {name}", SKIP, info, fix))
     if not any(c.status == OK for c in checks):
@@ -146,7 +147,7 @@ def check_camera(spec: str | None) -> Check:
                      "plug in a USB camera, or for a Pi camera module use --camera picamera2")
     try:
         from cnn_edge.common.errors import CnnEdgeError
-        from cnn_edge.device.camera import open_source
+        from cnn_edge.device.sources import open_source
 
         src = open_source(spec)
     except ImportError as exc:

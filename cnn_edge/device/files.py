@@ -14,15 +14,10 @@ from pathlib import Path
 
 from cnn_edge.common.atomic import write_bytes
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, ImageError
+from cnn_edge.common.image_folders import image_files
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.interpreter import load_model
-
-# What a folder is searched for (a named file is tried whatever its extension).
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
-     ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif"}
-)
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, Path | None, str | Non
     for arg in paths:
         p = Path(arg)
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_EXTENSIONS)
+            found = image_files(p)
             if not found:
                 out.append((arg, None, f"{arg}: folder has no image files"))
             out.extend((str(q), q, None) for q in found)

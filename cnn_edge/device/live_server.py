@@ -317,7 +317,7 @@ class LiveServer:
     def _encode_loop(self) -> None:
         import cv2
 
-        from cnn_edge.device.camera import draw_overlay
+        from cnn_edge.device.preview import draw_overlay
 
         period = 1.0 / self.config.fps
         params = [int(cv2.IMWRITE_JPEG_QUALITY), int(self.config.jpeg_quality)]

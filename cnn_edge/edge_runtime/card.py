@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess import percentiles_u8
+from cnn_edge.edge_runtime.pixels import percentiles_u8
 
 # Search resolution: a card is found from its outline, which needs no detail.
 WORK_SIZE = 128

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common.errors import BackendError, ConfigError, ModelError
+from cnn_edge.common.platform import usable_cores
 from cnn_edge.common.quiet import native_stderr_silenced
 
 IMAGE_SHAPE = (28, 28)
@@ -284,14 +285,6 @@ class TfliteModel:
         return [(t["name"], np.dtype(t["dtype"])) for t in self.interpreter.get_tensor_details()]
 
 
-def default_threads() -> int:
-    """All cores this process may use (respects CPU affinity, e.g. under taskset or containers)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def load_model(
     path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None
 ) -> TfliteModel:
@@ -306,7 +299,7 @@ def load_model(
     if path.stat().st_size == 0:
         raise ModelError(f"model file is empty: {path}", hint="convert it again with `cnn-edge convert`")
     name, interpreter_cls = _import_backend(backend)
-    n_threads = threads or default_threads()
+    n_threads = threads or usable_cores()
     try:
         with native_stderr_silenced():
             interpreter = interpreter_cls(model_path=str(path), num_threads=n_threads)

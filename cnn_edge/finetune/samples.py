@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import DataError
-from cnn_edge.device.collect import CLASSES, INPUT_SUFFIX
+from cnn_edge.common.image_folders import CLASSES, INPUT_SUFFIX, is_image_file
 
 Log = Callable[[str], None]
 
@@ -35,59 +35,20 @@ class Samples:
 
 def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     """Every sample of `folder`; `DataError` with one line for a folder that cannot be used."""
-    from cnn_edge.common.errors import ImageError
-    from cnn_edge.device.files import IMAGE_EXTENSIONS
-    from cnn_edge.edge_runtime.images import decode_image
-    from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
-
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(f"samples folder {folder} does not exist or is not a folder",
-                        hint="collect samples with `cnn-edge collect --out DIR`")
-    classes = [c for c in CLASSES if (folder / c).is_dir()]
-    loose = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
-    if not classes:
-        if loose:
-            raise DataError(f"{folder} holds {len(loose)} images but no class folders: they have no labels",
-                            hint="put each digit's images in SAMPLES/0 ... SAMPLES/9")
-        raise DataError(f"{folder} has no class folders 0-9",
-                        hint="put each digit's images in SAMPLES/0 ... SAMPLES/9 (`cnn-edge collect` does)")
-    if loose:
-        log(f"warning: {len(loose)} images directly in {folder} are ignored (no class folder, no label)")
-    others = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in CLASSES)
-    if others:
-        log(f"warning: folders that are not a digit are ignored: {', '.join(others)}")
-
+    classes = _class_folders(folder, log)
     images, labels, files, no_digit = [], [], [], []
     digest = hashlib.sha256()
     for c in classes:
-        entries = sorted(p for p in (folder / c).iterdir()
-                         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+        entries = sorted(p for p in (folder / c).iterdir() if is_image_file(p))
         inputs = {p.name[: -len(INPUT_SUFFIX)]: p for p in entries if p.name.endswith(INPUT_SUFFIX)}
         crops = {p.stem: p for p in entries if not p.name.endswith(INPUT_SUFFIX)}
         for stem in sorted(set(inputs) | set(crops)):
             path = inputs.get(stem) or crops[stem]
-            try:
-                data = path.read_bytes()
-                image = decode_image(data, name=str(path))
-            except OSError as exc:
-                raise DataError(f"{path}: cannot read ({exc.strerror or exc})",
-                                hint="remove or replace the file") from None
-            except ImageError as exc:
-                raise DataError(f"unreadable sample image: {exc}",
-                                hint="remove or replace the file") from None
-            if stem in inputs:
-                if image.ndim == 3:
-                    image = image[:, :, 0] if np.ptp(image.astype(int), axis=2).max() == 0 else None
-                if image is None or image.shape != (28, 28):
-                    raise DataError(f"{path}: a {INPUT_SUFFIX} file must be a 28x28 grey image",
-                                    hint="remove it to preprocess its photo again")
-                digit = image
-            else:
-                digit = preprocess(image, DEFAULT)
-                if digit is None:
-                    no_digit.append(path)
-                    continue
+            data, digit = _read_sample(path, is_input=stem in inputs)
+            if digit is None:
+                no_digit.append(path)
+                continue
             digest.update(f"{c}/{path.name}\0".encode())
             digest.update(hashlib.sha256(data).digest())
             images.append(np.asarray(digit, dtype=np.uint8))
@@ -103,3 +64,48 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     y = np.asarray(labels, dtype=np.int64)
     counts = {c: int((y == int(c)).sum()) for c in CLASSES}
     return Samples(np.stack(images), y, files, digest.hexdigest(), counts, no_digit)
+
+
+def _class_folders(folder: Path, log: Log) -> list[str]:
+    """The class folders 0-9 present; a folder with none is an error, strays are warned about."""
+    if not folder.is_dir():
+        raise DataError(f"samples folder {folder} does not exist or is not a folder",
+                        hint="collect samples with `cnn-edge collect --out DIR`")
+    classes = [c for c in CLASSES if (folder / c).is_dir()]
+    loose = [p for p in folder.iterdir() if is_image_file(p)]
+    if not classes:
+        if loose:
+            raise DataError(f"{folder} holds {len(loose)} images but no class folders: they have no labels",
+                            hint="put each digit's images in SAMPLES/0 ... SAMPLES/9")
+        raise DataError(f"{folder} has no class folders 0-9",
+                        hint="put each digit's images in SAMPLES/0 ... SAMPLES/9 (`cnn-edge collect` does)")
+    if loose:
+        log(f"warning: {len(loose)} images directly in {folder} are ignored (no class folder, no label)")
+    others = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in CLASSES)
+    if others:
+        log(f"warning: folders that are not a digit are ignored: {', '.join(others)}")
+    return classes
+
+
+def _read_sample(path: Path, is_input: bool) -> tuple[bytes, np.ndarray | None]:
+    """A sample's bytes and its 28x28: a twin as it is (checked), a photo through the preprocessing."""
+    from cnn_edge.common.errors import ImageError
+    from cnn_edge.edge_runtime.images import decode_image
+    from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
+
+    try:
+        data = path.read_bytes()
+        image = decode_image(data, name=str(path))
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})",
+                        hint="remove or replace the file") from None
+    except ImageError as exc:
+        raise DataError(f"unreadable sample image: {exc}", hint="remove or replace the file") from None
+    if not is_input:
+        return data, preprocess(image, DEFAULT)
+    if image.ndim == 3:
+        image = image[:, :, 0] if np.ptp(image.astype(int), axis=2).max() == 0 else None
+    if image is None or image.shape != (28, 28):
+        raise DataError(f"{path}: a {INPUT_SUFFIX} file must be a 28x28 grey image",
+                        hint="remove it to preprocess its photo again")
+    return data, image

@@ -16,10 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import DataError, ImageError
+from cnn_edge.common.image_folders import labelled_images
 from cnn_edge.common.npz import npz_problem
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
-CLASSES = tuple(str(d) for d in range(10))
 
 
 @dataclass(frozen=True)
@@ -105,8 +103,7 @@ def load_photo_folder(root: Path) -> EvalData:
     from cnn_edge.edge_runtime.images import load_image
     from cnn_edge.edge_runtime.preprocess import preprocess
 
-    files = [(p, int(c)) for c in CLASSES if (root / c).is_dir()
-             for p in sorted((root / c).iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    files = labelled_images(root)
     if not files:
         raise DataError(f"no photos in {root}/0 ... {root}/9",
                         hint="put each photo in the subfolder named after its digit "

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common.checksums import sha256_file
-from cnn_edge.common.errors import ConfigError, ModelError
+from cnn_edge.common.errors import ConfigError, DataError, ModelError
+from cnn_edge.common.run_dir import MANIFEST
 from cnn_edge.measure.evaldata import EvalData, load_eval_data
 from cnn_edge.measure.latency import LatencyReport, measure_model
 from cnn_edge.measure.significance import Significance, compare
 from cnn_edge.measure.sysinfo import SystemInfo, peak_rss_bytes, system_info
 
-MANIFEST = "manifest.json"
 REFERENCE_FORMAT = "float32"
 
 
@@ -43,6 +43,7 @@ class EvaluateConfig:
         confidence: level of the bootstrap interval (and of "significant").
         resamples: bootstrap resamples.
         seed: bootstrap seed (same seed, same interval).
+        markdown: also write the report as Markdown to this file (atomically).
     """
 
     model: Path
@@ -58,6 +59,7 @@ class EvaluateConfig:
     confidence: float = 0.95
     resamples: int = 10_000
     seed: int = 0
+    markdown: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -257,8 +259,6 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
         )
     data = load_eval_data(cfg.data).head(cfg.limit)
     if not data.valid.any():
-        from cnn_edge.common.errors import DataError
-
         raise DataError(f"{data.source}: no image holds a readable digit")
     manifest = _read_manifest(Path(cfg.model), [])
     model = evaluate_one(Path(cfg.model), data, cfg, _format_of(Path(cfg.model), manifest))
@@ -285,10 +285,16 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     elif cfg.save_disagreements is not None:
         notes.append("no reference model: no disagreements to save")
     gate = None if cfg.max_accuracy_loss is None or loss is None else bool(loss <= cfg.max_accuracy_loss)
-    return EvaluateResult(
+    result = EvaluateResult(
         model=model, reference=reference, reference_source=ref_source, data_source=data.source,
         images=len(data), invalid_images=int((~data.valid).sum()), agreement=agreement,
         accuracy_loss_pp=loss, significance=sig, disagreements=disagree, disagreements_dir=saved,
         max_accuracy_loss=cfg.max_accuracy_loss, gate_passed=gate, system=system_info(),
         peak_rss_bytes=peak_rss_bytes(), notes=tuple(notes),
     )
+    if cfg.markdown is not None:
+        from cnn_edge.common.atomic import write_text
+        from cnn_edge.measure.evaluate_report import to_markdown
+
+        write_text(cfg.markdown, to_markdown(result))
+    return result

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from cnn_edge.measure.evaluate import EvaluateResult, ModelEvaluation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: `evaluate` imports this module to write its report
+    from cnn_edge.measure.evaluate import EvaluateResult, ModelEvaluation
 from cnn_edge.measure.latency import STAT_KEYS
 
 

@@ -6,7 +6,6 @@ an error, because a latency report must not fail on a machine without /proc or v
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import shutil
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from cnn_edge.common.platform import usable_cores
 
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
 # Bits of `vcgencmd get_throttled` (Raspberry Pi firmware documentation).
@@ -122,13 +123,6 @@ def cpu_frequency_mhz() -> float | None:
         return int(Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq").read_text().strip()) / 1000.0
     except (OSError, ValueError):
         return None
-
-
-def usable_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
 
 
 def system_info() -> SystemInfo:

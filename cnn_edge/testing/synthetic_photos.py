@@ -38,6 +38,7 @@ import cv2
 import numpy as np
 
 from cnn_edge.common.atomic import atomic_path, write_bytes, write_text
+from cnn_edge.trainer.scans import clean_scan  # noqa: F401 (the benchmarks' clean rows use it from here)
 
 Size = tuple[int, int]  # (width, height), OpenCV's order
 Range = tuple[float, float]
@@ -424,14 +425,6 @@ class Photo:
     image: np.ndarray
     params: PhotoParams
     bbox: tuple[int, int, int, int] | None
-
-
-def clean_scan(glyph: np.ndarray) -> np.ndarray:
-    """A glyph mask as a perfect scan, no camera: dark ink on white, a margin of half its size around.
-
-    What the benchmarks' "clean" rows and the training fonts feed to `preprocess`.
-    """
-    return 255 - np.pad(glyph, max(glyph.shape) // 2)
 
 
 def render_photo(glyph: np.ndarray, rng: np.random.Generator, ranges: PhotoRanges = DEFAULT,

@@ -10,6 +10,7 @@ VALIDATION_MODES = ("holdout", "test")
 LR_SCHEDULES = ("cosine", "constant")
 # Presets of `cnn_edge.trainer.augment` (named here so the CLI can check them without TensorFlow).
 AUGMENT_PRESETS = ("camera", "light")
+DEFAULT_EPOCHS = 10
 # Epochs `cnn-edge train --augment` runs when --epochs is not given: augmented images are harder,
 # so the model needs more passes to converge (measured: benchmarks/results/augment.md).
 AUGMENT_EPOCHS = 20
@@ -26,7 +27,7 @@ class TrainConfig:
         out: run directory; None picks the first free `runs/train`, `runs/train2`, ...
         arch: "cnn" (the seed CNN) or "softmax" (the softmax-regression baseline).
         hidden_units: width of the CNN's dense layer (128 by default; 1024 is the seed's big variant).
-        epochs: passes over the training images.
+        epochs: passes over the training images; None: 10, or AUGMENT_EPOCHS with `augment`.
         batch_size: images per Adam step.
         learning_rate: Adam's step size.
         lr_schedule: "cosine" decays the learning rate to zero over the run (measured best, see
@@ -49,12 +50,13 @@ class TrainConfig:
         font_digits: varied copies of each digit of the shipped handwriting fonts (the training
             fonts only) added to the training images, 0 for none: shapes MNIST's writers rarely
             drew (closed 4s, flagged 1s, crossed 7s). Never in the validation or test images.
+            None: AUGMENT_FONT_DIGITS with `augment`, else 0.
     """
 
     out: Path | None = None
     arch: str = "cnn"
     hidden_units: int = 128
-    epochs: int = 10
+    epochs: int | None = None
     batch_size: int = 128
     learning_rate: float = 1e-3
     lr_schedule: str = "cosine"
@@ -68,7 +70,16 @@ class TrainConfig:
     resume: bool = False
     verbose: int = 1
     augment: str | None = None
-    font_digits: int = 0
+    font_digits: int | None = None
+
+    def __post_init__(self) -> None:
+        # The recipe's defaults live here, not in the CLI: a library caller asking for
+        # `augment` gets the same 20 epochs and font digits as `cnn-edge train --augment`.
+        augmented = self.augment is not None
+        if self.epochs is None:
+            object.__setattr__(self, "epochs", AUGMENT_EPOCHS if augmented else DEFAULT_EPOCHS)
+        if self.font_digits is None:
+            object.__setattr__(self, "font_digits", AUGMENT_FONT_DIGITS if augmented else 0)
 
 
 @dataclass(frozen=True)

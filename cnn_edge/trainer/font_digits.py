@@ -71,7 +71,7 @@ def font_training_images(
     strokes break up) is left out rather than trained on as a blank.
     """
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
-    from cnn_edge.testing.synthetic_photos import clean_scan
+    from cnn_edge.trainer.scans import clean_scan
 
     glyphs = (glyphs or load_font_digits()).split(held_out=False)
     rng = np.random.default_rng(seed)

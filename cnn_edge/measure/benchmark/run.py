@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, RunDirError
-from cnn_edge.common.formats import FORMATS, REFERENCE
-from cnn_edge.edge_runtime.interpreter import default_threads, load_model
+from cnn_edge.common.formats import BY_NAME, FORMATS, REFERENCE
+from cnn_edge.common.platform import usable_cores
+from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.measure.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
 from cnn_edge.measure.benchmark.keras_row import tensorflow_available
 from cnn_edge.measure.evaldata import EvalData, load_eval_data, load_photo_folder
@@ -52,7 +53,7 @@ def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None
     data = load_eval_data(None).head(cfg.limit)
     photos = load_photo_folder(Path(cfg.photos)) if cfg.photos else None
     image = data.images[0]
-    cores = default_threads()
+    cores = usable_cores()
     notes: list[str] = []
 
     rows: list[Row] = []
@@ -169,7 +170,7 @@ def _relative_figures(rows: list[Row]) -> None:
 
 
 def _thread_sweep(run: Path, cfg: BenchmarkConfig, image: np.ndarray, cores: int) -> list[dict[str, Any]]:
-    path = run / "model_int8.tflite"
+    path = run / BY_NAME["int8"].filename
     fns = {n: single_invoke(load_model(path, backend=cfg.backend, threads=n), image)
            for n in range(1, cores + 1)}
     samples = round_robin(fns, warmup=cfg.warmup, runs=cfg.runs)
@@ -177,7 +178,7 @@ def _thread_sweep(run: Path, cfg: BenchmarkConfig, image: np.ndarray, cores: int
 
 
 def _batch_sweep(run: Path, cfg: BenchmarkConfig, data: EvalData, cores: int) -> list[dict[str, Any]]:
-    model = load_model(run / "model_int8.tflite", backend=cfg.backend, threads=cores)
+    model = load_model(run / BY_NAME["int8"].filename, backend=cfg.backend, threads=cores)
     return [{"batch": b, "threads": cores, "images_per_s": batched_throughput(model, data.images, batch=b)}
             for b in cfg.batch_sweep]
 

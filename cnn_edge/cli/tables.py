@@ -1,4 +1,4 @@
-"""rich tables for the `evaluate`, `benchmark` and `doctor` commands (built here, printed by the CLI)."""
+"""rich tables of the commands' results (built here, printed by `cnn_edge.cli.render`)."""
 
 from __future__ import annotations
 
@@ -99,4 +99,24 @@ def deploy_table(report: dict[str, Any]) -> Table:
         if key in device or key in here:
             t.add_row(label, format_value(key, here.get(key)) if key in here else "",
                       format_value(key, device.get(key)))
+    return t
+
+
+def convert_table(result: Any) -> Table:
+    """One row per written format: size, share of float32, accuracy and loss on the test images."""
+    ref = result.models["float32"]
+    t = Table(title=f"cnn-edge convert: {result.run_dir}")
+    for col in ("format", "bytes", "vs float32", "accuracy", "loss"):
+        t.add_column(col, justify="left" if col == "format" else "right")
+    if result.keras_accuracy is not None:
+        t.add_row("keras", "", "", f"{result.keras_accuracy:.2%}", "")
+    for name, m in result.models.items():
+        loss = result.accuracy_loss_pp(name)
+        t.add_row(
+            name,
+            f"{m.size_bytes:,}",
+            f"{m.size_bytes / ref.size_bytes:.1%}",
+            "" if m.accuracy is None else f"{m.accuracy:.2%}",
+            "" if loss is None or name == "float32" else f"{loss:+.2f} pp",
+        )
     return t
