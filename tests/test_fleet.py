@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,7 +92,11 @@ def test_healthy_fleet_deploys_everywhere_and_writes_one_report(
     assert saved == out and Path(out["report"]["json"]).name.startswith("fleet-")
     md = Path(out["report"]["md"]).read_text()
     assert all(f"| {d} | rollout | ok |" in md for d in DEVICES)
-    if importlib.util.find_spec("matplotlib"):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        matplotlib = None
+    if matplotlib is not None:
         assert Path(out["report"]["png"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     else:
         assert out["report"]["png"] is None and "matplotlib is not installed" in out["report"]["png_note"]
@@ -296,3 +300,69 @@ def test_single_device_options_are_refused_without_a_device(run: Path) -> None:
     assert res.returncode == 2 and "no device to deploy to" in res.stderr
     res = run_cli("deploy", "--run", str(run), "--to", "a", "--to", "b", "--canary", "1", "--no-check")
     assert res.returncode == 2 and "need the on-device check" in res.stderr
+
+
+def test_report_without_matplotlib_skips_the_png_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edge install has no matplotlib: the .json and .md are still written, atomically."""
+    import datetime as dt
+
+    from cnn_edge.deploy.fleet import DeviceOutcome, FleetResult
+    from cnn_edge.deploy.fleet_report import save_fleet_report, summarize
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` raises ImportError
+    outcomes = (
+        DeviceOutcome("a", "a", "rollout", "ok", summary={"p50_ms": 1.0, "machine": "Raspberry Pi 4"}),
+        DeviceOutcome(
+            "b", "b", "rollout", "rolled back", summary={"p50_ms": 3.0}, problem="failed the gates"
+        ),
+        DeviceOutcome("c", "c", "rollout", "failed", problem="cannot reach c"),
+    )
+    result = FleetResult(
+        run=tmp_path,
+        started_at="now",
+        devices=outcomes,
+        summary=summarize(outcomes),
+        settings={"parallel": 4, "canary": 0, "gates": Gates(max_p50_ms=2.0).to_dict()},
+    )
+    saved = save_fleet_report(result, dt.datetime(2026, 12, 1, 1, 2, 3))
+    assert saved.png_path is None and "matplotlib is not installed" in saved.png_note
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fleet-20261201T010203Z.json",
+        "fleet-20261201T010203Z.md",
+    ]
+    data = json.loads(saved.json_path.read_text())
+    assert data["summary"]["by_status"] == {"ok": 1, "rolled back": 1, "failed": 1}
+    assert data["summary"]["p50_ms"] == {"min": 1.0, "median": 2.0, "max": 3.0, "devices": 2}
+    md = saved.md_path.read_text()
+    assert "gates: p50 <= 2.0 ms, doctor ready" in md and "| c | rollout | failed |" in md
+    assert "matplotlib is not installed" in md
+
+
+def test_a_device_whose_check_fails_after_the_switch_goes_back_and_the_others_go_on(
+    fleet: dict[str, sshd.SshServer], ssh_config: Path, run: Path, tmp_path: Path
+) -> None:
+    """pi1 has no cnn-edge where it is looked for: its new bundle cannot be checked, so it goes back."""
+    old = older_run(run, tmp_path)
+    res = run_cli("deploy", "--run", str(old), "--to", "pi1", "--ssh-config", str(ssh_config), "--no-check")
+    assert res.returncode == 0, res.stderr
+    before = files_of(bundle_dir(fleet["pi1"]))
+    missing = tmp_path / "no-venv" / "bin" / "cnn-edge"
+    res = fleet_cli(
+        run,
+        ssh_config,
+        "--to",
+        "pi1",
+        "--remote-cnn-edge",
+        str(missing),
+        "--eval-limit",
+        "50",
+        "--max-p50-ms",
+        "1000",
+        "--json",
+    )
+    assert res.returncode == 1
+    (device,) = json.loads(res.stdout)["devices"]
+    assert device["status"] == "rolled back" and "cnn-edge is not installed there" in device["problem"]
+    assert "pip install" in device["problem"] and files_of(bundle_dir(fleet["pi1"])) == before

@@ -191,6 +191,8 @@ def _check_config(cfg: FleetConfig) -> None:
         raise ConfigError("--parallel must be at least 1")
     if cfg.canary < 0:
         raise ConfigError("--canary must be 0 or more")
+    if cfg.base.eval_limit is not None and cfg.base.eval_limit < 1:  # as deploy() says, once
+        raise ConfigError("--eval-limit must be at least 1")
     gated = cfg.canary or cfg.gates.max_accuracy_loss_pp is not None or cfg.gates.max_p50_ms is not None
     if gated and not cfg.base.check:
         raise ConfigError("--canary and the gates need the on-device check", hint="drop --no-check")
@@ -212,8 +214,12 @@ def _batch(
         say(outcome_line(outcome))
         return outcome
 
-    with ThreadPoolExecutor(max_workers=min(cfg.parallel, len(devices))) as pool:
+    pool = ThreadPoolExecutor(max_workers=min(cfg.parallel, len(devices)))
+    try:
         return list(pool.map(one, devices))
+    finally:
+        # On Ctrl-C, start no further device (their ssh, in our process group, stop too).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def deploy_one(
