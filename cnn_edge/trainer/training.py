@@ -15,7 +15,7 @@ import numpy as np
 
 from cnn_edge.common import atomic
 from cnn_edge.common import run_dir as rd
-from cnn_edge.common.errors import ConfigError, Interrupted, RunDirError
+from cnn_edge.common.errors import ClusterError, ConfigError, Interrupted, RunDirError
 from cnn_edge.common.mnist import load_mnist
 from cnn_edge.trainer.config import (
     ARCHES,
@@ -24,6 +24,16 @@ from cnn_edge.trainer.config import (
     VALIDATION_MODES,
     TrainConfig,
     TrainResult,
+)
+from cnn_edge.trainer.distribute import (
+    Cluster,
+    Placement,
+    Watchdog,
+    check_distribute,
+    cluster_from,
+    placement,
+    scaled,
+    worker_scratch,
 )
 
 Log = Callable[[str], None]
@@ -111,24 +121,23 @@ def _sigterm_as_exception() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _checkpoint_callback(run: Path, cfg: TrainConfig, history: dict[str, list[float]]) -> Any:
-    import keras
+def _checkpoint_writer(run: Path, cfg: TrainConfig, history: dict[str, list[float]], model: Any) -> Any:
+    """After each epoch: the model (with optimizer state) and the history so far, atomically."""
 
-    class EpochCheckpoint(keras.callbacks.Callback):
-        """After each epoch: the model (with optimizer state) and the history so far, atomically."""
+    def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
+        for key, value in logs.items():
+            history.setdefault(key, []).append(float(value))
+        with atomic.atomic_path(run / rd.CHECKPOINT) as tmp:
+            model.save(tmp)
+        state = {"epoch": epoch + 1, "history": history, "config": _config_dict(cfg)}
+        atomic.write_json(run / rd.CHECKPOINT_STATE, state)
 
-        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
-            for key, value in (logs or {}).items():
-                history.setdefault(key, []).append(float(value))
-            with atomic.atomic_path(run / rd.CHECKPOINT) as tmp:
-                self.model.save(tmp)
-            state = {"epoch": epoch + 1, "history": history, "config": _config_dict(cfg)}
-            atomic.write_json(run / rd.CHECKPOINT_STATE, state)
-
-    return EpochCheckpoint()
+    return on_epoch_end
 
 
-def augmented_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoch: int = 0) -> Any:
+def augmented_dataset(
+    x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoch: int = 0, batch_size: int | None = None
+) -> Any:
     """A seeded tf.data pipeline of shuffled, augmented batches (one pass = one epoch).
 
     Shuffling gathers whole batches by index and augmentation runs on the batch, so every op
@@ -136,7 +145,8 @@ def augmented_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoc
     gets its own stateless seed from a seeded random stream, re-drawn every epoch, so the same
     seed gives the same images. A resumed run starts both streams from `first_epoch`, so it
     does not replay epoch 1's images (it is reproducible, though not identical to an
-    uninterrupted run, like the un-augmented path's shuffling).
+    uninterrupted run, like the un-augmented path's shuffling). `batch_size` (default: the
+    config's) is the global batch of a distributed run.
     """
     import tensorflow as tf
 
@@ -146,7 +156,7 @@ def augmented_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoc
     stream_seed = cfg.seed * 1_000_003 + first_epoch  # distinct per (seed, resume point)
     images, labels = tf.constant(x), tf.constant(y)
     order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=stream_seed, reshuffle_each_iteration=True)
-    batches = order.batch(cfg.batch_size)
+    batches = order.batch(batch_size or cfg.batch_size)
     seeds = tf.data.Dataset.random(seed=stream_seed, rerandomize_each_iteration=True).batch(2)
 
     def load(index: Any, seed: Any) -> tuple[Any, Any]:
@@ -157,6 +167,31 @@ def augmented_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, first_epoc
         .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+def training_dataset(x: np.ndarray, y: np.ndarray, cfg: TrainConfig, epoch: int, batch_size: int) -> Any:
+    """Epoch `epoch`'s batches: a fresh pipeline seeded by (seed, epoch), iterated once.
+
+    Seeding by epoch rather than reshuffling one pipeline makes each epoch's order a function of
+    the seed alone: a resumed run sees the images an uninterrupted one would, and a distributed
+    run never depends on how tf.distribute rebuilds the pipeline. Every worker builds the same
+    batches; tf.distribute splits each global batch between the replicas (sharding by data).
+    """
+    import tensorflow as tf
+
+    if cfg.augment is not None:
+        dataset = augmented_dataset(x, y, cfg, epoch, batch_size)
+    else:
+        images, labels = tf.constant(x), tf.constant(y)
+        order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=cfg.seed * 1_000_003 + epoch)
+        dataset = (
+            order.batch(batch_size)
+            .map(lambda i: (tf.cast(tf.gather(images, i), tf.float32), tf.gather(labels, i)))
+            .prefetch(tf.data.AUTOTUNE)
+        )
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def _augment_dict(name: str | None) -> dict[str, Any] | None:
@@ -184,6 +219,11 @@ def _config_from_checkpoint(cfg: TrainConfig, run: Path) -> tuple[TrainConfig, i
             data=cfg.data or (Path(saved["data"]) if saved.get("data") else None),
             epochs=cfg.epochs,
             verbose=cfg.verbose,
+            # Where it trains is this call's choice (a run may resume on other hardware).
+            distribute=cfg.distribute,
+            workers=tuple(cfg.workers),
+            worker_index=cfg.worker_index,
+            worker_timeout=cfg.worker_timeout,
             resume=True,
             force=False,
         )
@@ -194,17 +234,46 @@ def _config_from_checkpoint(cfg: TrainConfig, run: Path) -> tuple[TrainConfig, i
         ) from exc
 
 
-def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
+def _run_folder(cfg: TrainConfig, cluster: Cluster | None) -> Path:
+    """The folder this process writes: the run folder, or a non-chief worker's scratch."""
+    if cluster is None or cluster.is_chief:
+        return rd.prepare_run_dir(cfg.out, force=cfg.force, resume=cfg.resume)
+    scratch = worker_scratch(cfg.out, cluster)  # type: ignore[arg-type]  # checked: multi-worker has --out
+    return rd.prepare_run_dir(scratch, force=True, resume=cfg.resume)
+
+
+def _model_for(
+    cfg: TrainConfig, run: Path, place: Placement, steps_per_epoch: int, learning_rate: float
+) -> Any:
+    """The model with its optimizer, its variables created under the strategy's scope."""
+    import keras
+
+    from cnn_edge.trainer.models import build_model, compile_model
+
+    with place.strategy.scope():
+        if cfg.resume:
+            return keras.models.load_model(run / rd.CHECKPOINT)
+        model = build_model(cfg.arch, cfg.hidden_units, cfg.dropout)
+        compile_model(model, learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
+        model.optimizer.build(model.trainable_variables)  # not lazily inside the replica step
+        return model
+
+
+def train(cfg: TrainConfig, log: Log = lambda _msg: None, watchdog: Watchdog | None = None) -> TrainResult:
     """Train as `cfg` says, write the run's artifacts, and return what was measured.
 
-    `log` receives human-readable progress lines (the model summary, where files went); Keras'
-    own progress bar follows `cfg.verbose`. Ctrl-C or SIGTERM raises `Interrupted` after the
-    last complete epoch's checkpoint is safe on disk.
+    `log` receives human-readable progress lines (the model summary, where files went); the
+    progress bar follows `cfg.verbose`. Ctrl-C or SIGTERM raises `Interrupted` after the
+    last complete epoch's checkpoint is safe on disk. Under "multi-worker", `watchdog` (default:
+    a separate process that ends this one with one line) fires when the cluster makes no progress for
+    `cfg.worker_timeout` seconds.
     """
     validate_config(cfg)
+    check_distribute(cfg)
+    cluster = cluster_from(cfg) if cfg.distribute == "multi-worker" else None
     initial_epoch, history = 0, {}
     if cfg.resume:
-        run = rd.prepare_run_dir(cfg.out, force=False, resume=True)
+        run = _run_folder(cfg, cluster)
         cfg, initial_epoch, history = _config_from_checkpoint(cfg, run)
         if initial_epoch >= cfg.epochs:
             raise ConfigError(
@@ -224,7 +293,7 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         n_fonts = len(x_font)
     if not cfg.resume:
         # Only now: bad data or options must not leave an empty run directory behind.
-        run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
+        run = _run_folder(cfg, cluster)
 
     from cnn_edge.common.quiet import native_stderr_silenced
 
@@ -232,46 +301,51 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         import keras
         import tensorflow as tf
 
-    from cnn_edge.trainer.curves import plot_training_curves
-    from cnn_edge.trainer.models import build_model, compile_model, summary_text
+    from cnn_edge.trainer.loop import evaluate, run_epochs
+    from cnn_edge.trainer.models import summary_text
 
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
+    watchdog = watchdog if watchdog is not None else Watchdog(cfg.worker_timeout)
+    place = placement(cfg, watchdog)
+    global_batch, learning_rate = scaled(cfg, place.replicas)
+    steps_per_epoch = -(-len(x_fit) // global_batch)
+    model = _model_for(cfg, run, place, steps_per_epoch, learning_rate)
     if cfg.resume:
-        model = keras.models.load_model(run / rd.CHECKPOINT)
         log(f"Resuming {run} after epoch {initial_epoch} of {cfg.epochs}")
-    else:
-        model = build_model(cfg.arch, cfg.hidden_units, cfg.dropout)
-        steps_per_epoch = -(-len(x_fit) // cfg.batch_size)
-        compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
     fonts_note = f" ({n_fonts} of them handwriting-font digits)" if n_fonts else ""
     log(
         f"Training on {len(x_fit)} images{fonts_note}, validating on {len(x_val)} ({cfg.validation}); "
         f"run directory {run}"
     )
-
-    # Raw pixels as float32: the model rescales to [0, 1] itself.
-    x_val_f = x_val.astype("float32")
+    if place.mode != "none":
+        role = (
+            "" if place.cluster is None else f"; this is {place.cluster.task_type} {place.cluster.task_index}"
+        )
+        log(
+            f"{place.mode}: {place.replicas} replica(s), global batch {global_batch}, "
+            f"learning rate {learning_rate:g}{role}"
+        )
     if cfg.augment is not None:
         log(f"Augmenting the training images on the fly: preset {cfg.augment!r}")
-        # Batched and shuffled by the pipeline itself; Keras only iterates it.
-        fit_data: dict[str, Any] = {
-            "x": augmented_dataset(x_fit, y_fit, cfg, initial_epoch),
-            "shuffle": False,
-        }
-    else:
-        fit_data = {"x": x_fit.astype("float32"), "y": y_fit, "batch_size": cfg.batch_size, "shuffle": True}
+    pat = (lambda: watchdog.pat("a training step of the cluster")) if place.cluster else (lambda: None)
     start = time.perf_counter()
     try:
         with _sigterm_as_exception():
-            model.fit(
-                **fit_data,
+            pat()
+            run_epochs(
+                place.strategy,
+                model,
+                lambda epoch: training_dataset(x_fit, y_fit, cfg, epoch, global_batch),
+                steps=steps_per_epoch,
                 epochs=cfg.epochs,
                 initial_epoch=initial_epoch,
-                validation_data=(x_val_f, y_val),
-                callbacks=[_checkpoint_callback(run, cfg, history)],
+                validation=(x_val, y_val),
+                on_epoch_end=_checkpoint_writer(run, cfg, history, model),
+                on_step=pat,
                 verbose=cfg.verbose,
+                log=log,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
         done = len(history.get("loss", []))
@@ -283,9 +357,62 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
             exit_code=130 if isinstance(exc, KeyboardInterrupt) else 143,
             hint=f"continue with `cnn-edge train --out {run} --resume`" if done else None,
         ) from None
+    except tf.errors.OpError as exc:
+        if place.cluster is None:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClusterError(
+            f"the cluster broke during training ({type(exc).__name__}: {first})",
+            hint="restart every worker with --resume to continue from the last epoch",
+        ) from None
+    finally:
+        watchdog.stop()
     train_seconds = time.perf_counter() - start
+    test_loss, test_accuracy = evaluate(model, mnist.x_test, mnist.y_test)
+    placed = {
+        "mode": place.mode,
+        "replicas": place.replicas,
+        "global_batch_size": global_batch,
+        "learning_rate": learning_rate,
+        "workers": place.cluster.size if place.cluster else 1,
+        "chief": place.is_chief,
+    }
+    return _write_artifacts(
+        run,
+        cfg,
+        model,
+        history,
+        train_seconds,
+        initial_epoch,
+        (test_loss, test_accuracy),
+        {
+            "train_images": len(x_fit),
+            "font_digit_images": n_fonts,
+            "validation": cfg.validation,
+            "validation_images": len(x_val),
+            "data": str(mnist.source),
+            "distribute": placed,
+        },
+    )
 
-    test_loss, test_accuracy = model.evaluate(mnist.x_test.astype("float32"), mnist.y_test, verbose=0)
+
+def _write_artifacts(
+    run: Path,
+    cfg: TrainConfig,
+    model: Any,
+    history: dict[str, list[float]],
+    train_seconds: float,
+    initial_epoch: int,
+    test: tuple[float, float],
+    facts: dict[str, Any],
+) -> TrainResult:
+    """model.keras, history.json, training_curves.png and metrics.json, each atomically."""
+    import keras
+    import tensorflow as tf
+
+    from cnn_edge.trainer.curves import plot_training_curves
+
+    test_loss, test_accuracy = test
     artifacts = {
         "model": run / rd.MODEL,
         "history": run / rd.HISTORY,
@@ -305,15 +432,16 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         "epochs": len(history.get("loss", [])),
         "train_seconds": round(train_seconds, 2),
         "seconds_per_epoch": round(train_seconds / max(1, cfg.epochs - initial_epoch), 2),
-        "train_images": len(x_fit),
-        "font_digit_images": n_fonts,
-        "validation": cfg.validation,
-        "validation_images": len(x_val),
+        "train_images": facts["train_images"],
+        "font_digit_images": facts["font_digit_images"],
+        "validation": facts["validation"],
+        "validation_images": facts["validation_images"],
         "final_val_accuracy": history.get("val_accuracy", [None])[-1],
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
-        "data": str(mnist.source),
+        "data": facts["data"],
         "augment": _augment_dict(cfg.augment),
+        "distribute": facts["distribute"],
         "config": _config_dict(cfg),
     }
     atomic.write_json(artifacts["metrics"], metrics)
