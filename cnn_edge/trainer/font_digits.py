@@ -57,10 +57,8 @@ def load_font_digits(path: Path = ASSET) -> FontDigits:
             hint="reinstall cnn-edge, or rebuild the file with scripts/build_font_digits.py",
         ) from exc
     if masks.ndim != 3 or not (len(masks) == len(labels) == len(font)) or labels.max(initial=0) > 9:
-        raise DataError(
-            f"{path} does not hold digit masks with labels 0-9",
-            hint="rebuild it with scripts/build_font_digits.py",
-        )
+        raise DataError(f"{path} does not hold digit masks with labels 0-9",
+                        hint="rebuild it with scripts/build_font_digits.py")
     return FontDigits(masks, labels.astype(np.int64), font.astype(np.int64), names)
 
 
