@@ -85,7 +85,7 @@ class TrainConfig:
     distribute: str = "none"
     workers: tuple[str, ...] = ()
     worker_index: int | None = None
-    worker_timeout: float = 120.0
+    worker_timeout: float = 300.0
 
 
 @dataclass(frozen=True)
