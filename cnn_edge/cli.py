@@ -128,17 +128,29 @@ def train(
             "images: other writers' shapes (closed 4s, flagged 1s) (default: 16 with --augment, else 0)"
         ),
     ] = None,
+    other_writers: Annotated[
+        str | None,
+        typer.Option(
+            help="Real handwriting of other writers to learn from, comma-separated: optdigits, pendigits, "
+            "semeion (their training writers only; held-out writers never), or none "
+            "(default: optdigits,pendigits with --augment, else none)"
+        ),
+    ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
-    from cnn_edge.trainer.config import AUGMENT_EPOCHS, AUGMENT_FONT_DIGITS
+    from cnn_edge.trainer.config import AUGMENT_EPOCHS, AUGMENT_FONT_DIGITS, AUGMENT_OTHER_WRITERS
+    from cnn_edge.trainer.other_writers import parse_parts
 
     augment = augment or augment_preset is not None
     if epochs is None:
         epochs = AUGMENT_EPOCHS if augment else 10
     if font_digits is None:
         font_digits = AUGMENT_FONT_DIGITS if augment else 0
+    writers = AUGMENT_OTHER_WRITERS if augment else ()
+    if other_writers is not None:
+        writers = parse_parts(other_writers)
 
     cfg = TrainConfig(
         out=out,
@@ -158,6 +170,7 @@ def train(
         verbose=2 if quiet else 1,
         augment=(augment_preset or "camera") if augment else None,
         font_digits=font_digits,
+        other_writers=writers,
     )
     with user_errors():
         result = run_training(cfg, log=typer.echo)

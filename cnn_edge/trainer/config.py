@@ -16,6 +16,12 @@ AUGMENT_EPOCHS = 20
 # Varied copies of each training font's digits `cnn-edge train --augment` adds when --font-digits
 # is not given (`cnn_edge.trainer.font_digits`; measured: benchmarks/results/augment.md).
 AUGMENT_FONT_DIGITS = 16
+# Other writers' real handwriting `cnn-edge train --augment` learns from when --other-writers is not
+# given: the training writers of these sets only (`cnn_edge.trainer.other_writers` owns the split:
+# optdigits windep, pendigits writers 30-43, semeion block 5 and all of mfeat are held out), each
+# digit in `AUGMENT_OTHER_WRITER_COPIES` varied renders (measured: benchmarks/results/augment.md).
+AUGMENT_OTHER_WRITERS = ("optdigits", "pendigits")
+AUGMENT_OTHER_WRITER_COPIES = 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,11 @@ class TrainConfig:
         font_digits: varied copies of each digit of the shipped handwriting fonts (the training
             fonts only) added to the training images, 0 for none: shapes MNIST's writers rarely
             drew (closed 4s, flagged 1s, crossed 7s). Never in the validation or test images.
+        other_writers: sets of real handwriting by other writers whose TRAINING writers join the
+            training images ("optdigits", "pendigits", "semeion"; empty for none, the seed's
+            recipe). Their validation and held-out writers never do (`cnn_edge.trainer.other_writers`).
+        other_writer_copies: varied renders of each of those digits (pen, slant, rotation, width),
+            each framed by the runtime's own preprocessing.
     """
 
     out: Path | None = None
@@ -69,6 +80,8 @@ class TrainConfig:
     verbose: int = 1
     augment: str | None = None
     font_digits: int = 0
+    other_writers: tuple[str, ...] = ()
+    other_writer_copies: int = AUGMENT_OTHER_WRITER_COPIES
 
 
 @dataclass(frozen=True)

@@ -62,10 +62,31 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
     if cfg.font_digits < 0:
         raise ConfigError(f"--font-digits must be 0 or more, got {cfg.font_digits}")
+    _validate_other_writers(cfg)
     if cfg.augment is not None and cfg.augment not in AUGMENT_PRESETS:
         raise ConfigError(
             f"unknown --augment-preset {cfg.augment!r}", hint=f"choose one of: {', '.join(AUGMENT_PRESETS)}"
         )
+
+
+def _validate_other_writers(cfg: TrainConfig) -> None:
+    from cnn_edge.trainer.other_writers import TRAINABLE
+
+    unknown = [name for name in cfg.other_writers if name not in TRAINABLE]
+    if unknown:
+        raise ConfigError(
+            f"unknown --other-writers set {', '.join(map(repr, unknown))}",
+            hint=f"choose from: {', '.join(TRAINABLE)} (mfeat is test-only)",
+        )
+    if cfg.other_writer_copies < 0:
+        raise ConfigError(f"other_writer_copies must be 0 or more, got {cfg.other_writer_copies}")
+
+
+def _held_out_dict() -> dict[str, str]:
+    """The writers no training sees, in words (metrics.json records them with every run)."""
+    from cnn_edge.trainer.other_writers import HELD_OUT
+
+    return dict(HELD_OUT)
 
 
 def split_data(
@@ -213,15 +234,16 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
             )
     mnist = load_mnist(cfg.data)
     x_fit, y_fit, x_val, y_val = split_data(cfg, mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test)
-    n_fonts = 0
-    if cfg.font_digits:
-        # After the split: validation and test stay MNIST's own images.
-        from cnn_edge.trainer.font_digits import font_training_images
+    # After the split: validation and test stay MNIST's own images. Fonts and the other writers'
+    # TRAINING writers only (held-out writers never: cnn_edge.trainer.other_writers owns the split).
+    from cnn_edge.trainer.training_set import extra_training_images
 
-        x_font, y_font = font_training_images(cfg.font_digits, cfg.seed)
-        x_fit = np.concatenate([x_fit, x_font])
-        y_fit = np.concatenate([y_fit, y_font.astype(y_fit.dtype)])
-        n_fonts = len(x_font)
+    extra = extra_training_images(cfg)
+    if len(extra):
+        x_fit = np.concatenate([x_fit, extra.x])
+        y_fit = np.concatenate([y_fit, extra.y.astype(y_fit.dtype)])
+    extra_counts = extra.counts()
+    n_fonts = extra_counts.get("font", 0)
     if not cfg.resume:
         # Only now: bad data or options must not leave an empty run directory behind.
         run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
@@ -245,7 +267,8 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         steps_per_epoch = -(-len(x_fit) // cfg.batch_size)
         compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
-    fonts_note = f" ({n_fonts} of them handwriting-font digits)" if n_fonts else ""
+    extra_note = ", ".join(f"{n} {k}" for k, n in extra_counts.items())
+    fonts_note = f" (of them {extra_note})" if extra_counts else ""
     log(
         f"Training on {len(x_fit)} images{fonts_note}, validating on {len(x_val)} ({cfg.validation}); "
         f"run directory {run}"
@@ -307,6 +330,8 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         "seconds_per_epoch": round(train_seconds / max(1, cfg.epochs - initial_epoch), 2),
         "train_images": len(x_fit),
         "font_digit_images": n_fonts,
+        "other_writer_images": {k: n for k, n in extra_counts.items() if k != "font"},
+        "other_writers_held_out": _held_out_dict(),
         "validation": cfg.validation,
         "validation_images": len(x_val),
         "final_val_accuracy": history.get("val_accuracy", [None])[-1],
