@@ -13,6 +13,7 @@ import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_evaluation_set
 from cnn_edge.common import atomic
+from cnn_edge.common import limits as lim
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, RunDirError
 from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
@@ -33,6 +34,8 @@ def validate_config(cfg: ConvertConfig) -> tuple[str, ...]:
         raise ConfigError(f"unknown --io {cfg.io!r}", hint=f"choose one of: {', '.join(IO_TYPES)}")
     if cfg.calibration_samples < 1:
         raise ConfigError(f"--calibration-samples must be at least 1, got {cfg.calibration_samples}")
+    lim.check_int("--calibration-samples", cfg.calibration_samples, 1, lim.MAX_CALIBRATION)
+    lim.check_seed(cfg.seed)
     if cfg.run.exists() and not cfg.run.is_dir():
         raise RunDirError(f"{cfg.run} is not a directory", hint="pass --run with a run directory")
     wanted = {REFERENCE, *cfg.formats}

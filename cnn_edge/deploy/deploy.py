@@ -18,6 +18,7 @@ from typing import Any
 from cnn_edge import __version__
 from cnn_edge.common.atomic import write_text
 from cnn_edge.common.errors import ConfigError, DeployError
+from cnn_edge.common.limits import MAX_TIMED_RUNS, check_int
 from cnn_edge.deploy import remote
 from cnn_edge.deploy.bundle import collect_bundle, run_name, safe_name, write_tar
 from cnn_edge.deploy.config import BundleFile, DeployConfig, DeployResult
@@ -36,6 +37,7 @@ def deploy(cfg: DeployConfig) -> DeployResult:
         raise ConfigError("--eval-limit must be at least 1")
     if cfg.eval_runs < 0:
         raise ConfigError("--eval-runs must be 0 or more")
+    check_int("--eval-runs", cfg.eval_runs, 0, MAX_TIMED_RUNS)
     say = cfg.progress or (lambda _line: None)
     files = collect_bundle(cfg.run, cfg.formats)
     target = parse_target(cfg.to, run_name(cfg.run))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common import limits as lim
 from cnn_edge.common.errors import CameraError, ConfigError
 from cnn_edge.common.quiet import native_stderr_silenced
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
@@ -483,6 +484,8 @@ def run_camera(
         raise ConfigError(f"--frames must be at least 1, got {config.frames}")
     if config.smooth < 1:
         raise ConfigError(f"--smooth must be at least 1, got {config.smooth}")
+    lim.check_int("--smooth", config.smooth, 1, lim.MAX_SMOOTH)
+    lim.check_threads(config.threads)
     if not 0.05 <= config.roi <= 1.0:
         raise ConfigError(f"--roi must be between 0.05 and 1 (of the frame height), got {config.roi}")
     notice = on_notice or (lambda _msg: None)

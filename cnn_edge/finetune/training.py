@@ -14,6 +14,7 @@ from cnn_edge.common import atomic
 from cnn_edge.common import run_dir as rd
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, DataError, RunDirError
+from cnn_edge.common.limits import MAX_RATIO, check_float
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
 from cnn_edge.trainer.training import check_fit_options
@@ -23,9 +24,10 @@ Log = Callable[[str], None]
 
 def validate_config(cfg: FinetuneConfig) -> None:
     """Reject options that cannot work, before anything heavy is read or imported."""
-    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
     if not cfg.mnist_ratio >= 0:
         raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
+    check_float("--mnist-ratio", cfg.mnist_ratio, 0.0, MAX_RATIO)
     if not 0 < cfg.holdout < 1:
         raise ConfigError(f"--holdout must be a fraction between 0 and 1, got {cfg.holdout}")
     if not (Path(cfg.run) / rd.MODEL).is_file():

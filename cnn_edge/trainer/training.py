@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common import atomic
+from cnn_edge.common import limits as lim
 from cnn_edge.common import run_dir as rd
 from cnn_edge.common.errors import ConfigError, Interrupted, RunDirError
 from cnn_edge.common.mnist import load_mnist
@@ -29,7 +30,7 @@ from cnn_edge.trainer.config import (
 Log = Callable[[str], None]
 
 
-def check_fit_options(epochs: int, batch_size: int, learning_rate: float) -> None:
+def check_fit_options(epochs: int, batch_size: int, learning_rate: float, seed: int) -> None:
     """The options every Keras fit here takes (train, finetune): one clear line when unusable."""
     if epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {epochs}")
@@ -37,11 +38,17 @@ def check_fit_options(epochs: int, batch_size: int, learning_rate: float) -> Non
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     if not learning_rate > 0:
         raise ConfigError(f"--learning-rate must be positive, got {learning_rate}")
+    lim.check_int("--epochs", epochs, 1, lim.MAX_EPOCHS)
+    lim.check_int("--batch-size", batch_size, 1, lim.MAX_BATCH)
+    lim.check_float("--learning-rate", learning_rate, 0.0, 10.0, low_open=True)
+    lim.check_seed(seed)
 
 
 def validate_config(cfg: TrainConfig) -> None:
     """Reject options that cannot work, before anything heavy is imported."""
-    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
+    lim.check_int("--hidden-units", cfg.hidden_units, 1, lim.MAX_HIDDEN_UNITS)
+    lim.check_int("--font-digits", cfg.font_digits, 0, lim.MAX_FONT_DIGITS)
     if cfg.arch not in ARCHES:
         raise ConfigError(f"unknown --arch {cfg.arch!r}", hint=f"choose one of: {', '.join(ARCHES)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
