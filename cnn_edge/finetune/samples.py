@@ -8,7 +8,9 @@ time, with the camera's or the photos' settings) or any other photo, which is pu
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,9 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
 
     folder = Path(folder)
+    _check_link(folder)
+    for c in CLASSES:
+        _check_link(folder / c)
     if not folder.is_dir():
         raise DataError(f"samples folder {folder} does not exist or is not a folder",
                         hint="collect samples with `cnn-edge collect --out DIR`")
@@ -61,22 +66,18 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     images, labels, files, no_digit = [], [], [], []
     digest = hashlib.sha256()
     for c in classes:
-        entries = sorted(p for p in (folder / c).iterdir()
-                         if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-        inputs = {p.name[: -len(INPUT_SUFFIX)]: p for p in entries if p.name.endswith(INPUT_SUFFIX)}
-        crops = {p.stem: p for p in entries if not p.name.endswith(INPUT_SUFFIX)}
-        for stem in sorted(set(inputs) | set(crops)):
-            path = inputs.get(stem) or crops[stem]
+        for path, is_input in _sample_files(folder / c, IMAGE_EXTENSIONS, log):
             try:
                 data = path.read_bytes()
-                image = decode_image(data, name=str(path))
+                with np.errstate(over="ignore", invalid="ignore"):  # NaN/inf pixels become 0 there
+                    image = decode_image(data, name=str(path))
             except OSError as exc:
                 raise DataError(f"{path}: cannot read ({exc.strerror or exc})",
                                 hint="remove or replace the file") from None
             except ImageError as exc:
                 raise DataError(f"unreadable sample image: {exc}",
                                 hint="remove or replace the file") from None
-            if stem in inputs:
+            if is_input:
                 if image.ndim == 3:
                     image = image[:, :, 0] if np.ptp(image.astype(int), axis=2).max() == 0 else None
                 if image is None or image.shape != (28, 28):
@@ -84,7 +85,8 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
                                     hint="remove it to preprocess its photo again")
                 digit = image
             else:
-                digit = preprocess(image, DEFAULT)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    digit = preprocess(image, DEFAULT)
                 if digit is None:
                     no_digit.append(path)
                     continue
@@ -103,3 +105,47 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     y = np.asarray(labels, dtype=np.int64)
     counts = {c: int((y == int(c)).sum()) for c in CLASSES}
     return Samples(np.stack(images), y, files, digest.hexdigest(), counts, no_digit)
+
+
+def _check_link(path: Path) -> None:
+    """A symbolic link that loops or points nowhere is named as such (not "no such file")."""
+    if not path.is_symlink():
+        return
+    try:
+        os.stat(path)
+    except OSError as exc:
+        what = "loops back on itself" if exc.errno == errno.ELOOP else "points to nothing"
+        raise DataError(f"{path} is a symbolic link that {what}",
+                        hint="remove the link or point it at the real file or folder") from None
+
+
+def _sample_files(class_dir: Path, extensions: frozenset[str] | set[str] | tuple[str, ...],
+                  log: Log) -> list[tuple[Path, bool]]:
+    """(file, is_28x28_input) of every sample in one class folder, none dropped.
+
+    `collect` writes a photo (`stem.png`, or the source's extension) and its 28x28 input
+    (`stem.28x28.png`): the pair is one sample, taken as the 28x28. Two photos of one stem
+    (`s0.png` and `s0.jpg`) are two samples; which of them a 28x28 beside them was made from
+    cannot be told, so then both photos are preprocessed afresh and the 28x28 is not used.
+    """
+    entries = sorted(class_dir.iterdir())
+    for p in entries:
+        if p.suffix.lower() in extensions:
+            _check_link(p)
+    entries = [p for p in entries if p.is_file() and p.suffix.lower() in extensions]
+    inputs = {p.name[: -len(INPUT_SUFFIX)]: p for p in entries if p.name.endswith(INPUT_SUFFIX)}
+    crops: dict[str, list[Path]] = {}
+    for p in entries:
+        if not p.name.endswith(INPUT_SUFFIX):
+            crops.setdefault(p.stem, []).append(p)
+    files: list[tuple[Path, bool]] = []
+    for stem in sorted(set(inputs) | set(crops)):
+        photos = crops.get(stem, [])
+        if stem in inputs and len(photos) <= 1:
+            files.append((inputs[stem], True))
+            continue
+        if stem in inputs:
+            log(f"warning: {inputs[stem]} is ignored: {len(photos)} photos share its name "
+                f"({', '.join(p.name for p in photos)}), each is preprocessed as a sample")
+        files.extend((p, False) for p in photos)
+    return files
