@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import CameraError, CnnEdgeError, ConfigError, DataError
+from cnn_edge.common.names import printable
 from cnn_edge.edge_runtime.preprocess import (
     CAMERA,
     DEFAULT,
@@ -200,9 +201,19 @@ def save_sample(out: Path, label: int, crop: bytes, crop_ext: str, digit: np.nda
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create {folder}: {exc.strerror or exc}") from None
-    stamp = _stamp()
+        raise DataError(f"cannot create {printable(folder)}: {exc.strerror or exc}") from None
     digit_png = _encode(np.ascontiguousarray(digit, dtype=np.uint8), ".png")
+    try:
+        return _save_pair(folder, crop, crop_ext, digit_png, tag)
+    except OSError as exc:  # a read-only or full class folder: one line, the samples so far kept
+        raise DataError(
+            f"cannot save a sample in {printable(folder)}: {exc.strerror or exc}",
+            hint="check the folder's permissions and free space",
+        ) from None
+
+
+def _save_pair(folder: Path, crop: bytes, crop_ext: str, digit_png: bytes, tag: str) -> Path:
+    stamp = _stamp()
     n = 1
     while True:
         stem = f"{stamp}_{tag}_{n:04d}"
