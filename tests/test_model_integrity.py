@@ -179,3 +179,16 @@ def test_nan_outputs_are_an_error_per_image_and_json_stays_valid(converted_run: 
     proc = run_cli("evaluate", "--model", str(model), "--reference", str(reference), "--limit", "50",
                    timeout=60)
     assert_one_line_error(proc, "non-finite")
+
+
+def test_the_cli_error_line_is_never_empty(capsys) -> None:
+    import typer
+
+    from cnn_edge.cli import user_errors
+    from cnn_edge.common.errors import ModelError
+
+    with pytest.raises(typer.Exit) as stop:
+        with user_errors():
+            raise ModelError("")
+    assert stop.value.exit_code == 1
+    assert capsys.readouterr().err == "error: ModelError\n"
