@@ -39,21 +39,26 @@ def main() -> None:
 
     info = system_info()
     print(f"machine: {info.cpu or info.arch}, {info.cores} cores, {info.os}, Python {info.python}\n")
-    print("| model | size | header check ms | manifest sha256 ms | bare interpreter load ms | load_model ms |")
+    print("| model | size | header check ms | manifest sha256 ms | bare interpreter load ms "
+          "| load_model ms |")
     print("|---|---|---|---|---|---|")
     for path in sorted(args.run.glob("*.tflite")):
-        data = path.read_bytes()
+        row = measure(path, args.repeat, Interpreter, load_model, check_model_bytes, check_manifest)
+        size = path.stat().st_size / 1e6
+        print(f"| {path.name} | {size:.2f} MB | " + " | ".join(f"{v:.3f}" for v in row) + " |")
 
-        def bare(data: bytes = data) -> None:
-            Interpreter(model_content=data, num_threads=1).allocate_tensors()
 
-        row = [
-            median_ms(lambda: check_model_bytes(data, path), args.repeat),
-            median_ms(lambda: check_manifest(data, path), args.repeat),
-            median_ms(bare, max(args.repeat // 10, 5)),
-            median_ms(lambda: load_model(path, threads=1), max(args.repeat // 10, 5)),
-        ]
-        print(f"| {path.name} | {len(data) / 1e6:.2f} MB | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+def measure(path: Path, repeat: int, interpreter, load_model, check_model_bytes,
+            check_manifest) -> list[float]:
+    """Median ms of: header check, manifest sha256, bare interpreter load, load_model."""
+    data = path.read_bytes()
+    loads = max(repeat // 10, 5)
+    return [
+        median_ms(lambda: check_model_bytes(data, path), repeat),
+        median_ms(lambda: check_manifest(data, path), repeat),
+        median_ms(lambda: interpreter(model_content=data, num_threads=1).allocate_tensors(), loads),
+        median_ms(lambda: load_model(path, threads=1), loads),
+    ]
 
 
 if __name__ == "__main__":

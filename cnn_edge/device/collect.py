@@ -237,11 +237,12 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
         photos = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
                         and not p.name.endswith(INPUT_SUFFIX))
         if not photos:
-            raise DataError(f"no image files in {src}", hint="pass --from with a photo or a folder of photos")
+            raise DataError(f"no image files in {printable(src)}",
+                            hint="pass --from with a photo or a folder of photos")
     elif src.is_file():
         photos = [src]
     else:
-        raise DataError(f"--from {src}: no such file or folder")
+        raise DataError(f"--from {printable(src)}: no such file or folder")
     assert config.label is not None
     saved: list[Path] = []
     problems: list[str] = []
@@ -257,7 +258,7 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
         digit = preprocess(image, DEFAULT)
         if digit is None:
             no_digit += 1
-            log(f"skipped: {path}: no digit found")
+            log(f"skipped: {printable(path)}: no digit found")
             continue
         ext = path.suffix.lower() if path.suffix else ".png"
         saved.append(save_sample(config.out, config.label, data, ext, digit, "photo-" + _safe(path.stem)))
