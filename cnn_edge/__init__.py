@@ -1,3 +1,15 @@
 """cnn-edge: train the MNIST CNN, convert it to int8 TFLite, run it on a Raspberry Pi."""
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# OpenCV reads its decoded-image pixel limit (default 2^30) once, when cv2 is imported, and
+# any cnn_edge module may import cv2: so it is set here, to the same limit the image loader
+# applies to the formats whose headers it reads (edge_runtime/image_header.py, 40 MP).
+# CNN_EDGE_MAX_IMAGE_PIXELS, when set, wins over a value inherited from a parent process.
+_limit = _os.environ.get("CNN_EDGE_MAX_IMAGE_PIXELS", "").strip()
+if _limit.isdigit() and int(_limit) > 0:
+    _os.environ["OPENCV_IO_MAX_IMAGE_PIXELS"] = _limit
+else:
+    _os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", "40000000")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import select
 import shutil
 import signal
 import socket
@@ -386,3 +387,62 @@ def test_serve_needs_the_camera(converted_run, tmp_path):
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
     assert res.returncode == 2 and "--camera" in res.stderr
+
+
+def threads_of(pid: int) -> int:
+    return int(re.search(r"Threads:\s+(\d+)", Path(f"/proc/{pid}/status").read_text()).group(1))
+
+
+def test_idle_connections_are_capped_without_a_thread_each(served):
+    """150 sockets that never send a request: the cap (32) holds threads, the rest get 503 at once."""
+    base, frames0 = threads_of(served.proc.pid), served.stats()["frames"]
+    socks: list[socket.socket] = []
+    try:
+        for _ in range(150):
+            socks.append(socket.create_connection(("127.0.0.1", served.port), timeout=5))
+        busy, peak, end = 0, 0, time.monotonic() + 10
+        pending = list(socks)
+        while pending and busy < 150 - 32 and time.monotonic() < end:
+            readable, _, _ = select.select(pending, [], [], 0.2)
+            peak = max(peak, threads_of(served.proc.pid))
+            for s in readable:
+                pending.remove(s)
+                busy += s.recv(200).startswith(b"HTTP/1.0 503")
+        peak = max(peak, threads_of(served.proc.pid))
+        assert busy >= 150 - 32, f"only {busy} connections refused past the cap"
+        assert peak <= base + 32, f"{peak - base} threads more for idle connections (cap 32)"
+    finally:
+        for s in socks:
+            s.close()
+    # The camera loop went on meanwhile, and the slots free up once the idle clients leave.
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            stats = served.stats()
+            break
+        except (OSError, AssertionError):
+            time.sleep(0.2)
+    assert stats["frames"] > frames0 and 20 <= stats["fps"] <= 40, stats
+
+
+def test_trickling_clients_are_cut_at_the_header_deadline(served):
+    """A byte every half second would reset a per-read timeout forever; the 5 s header deadline holds."""
+    clients = [socket.create_connection(("127.0.0.1", served.port), timeout=5) for _ in range(5)]
+    still_open = set(clients)
+    try:
+        end = time.monotonic() + 20
+        while still_open and time.monotonic() < end:
+            time.sleep(0.5)
+            for c in list(still_open):
+                try:
+                    c.sendall(b"G")
+                    readable, _, _ = select.select([c], [], [], 0)
+                    if readable and c.recv(200) == b"":
+                        still_open.discard(c)
+                except OSError:  # reset: the server closed it
+                    still_open.discard(c)
+        assert not still_open, f"{len(still_open)} trickling clients still connected after 20 s"
+    finally:
+        for c in clients:
+            c.close()
+    assert served.get("/healthz")[0] == 200

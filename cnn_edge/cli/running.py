@@ -18,7 +18,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except CnnEdgeError as exc:
-        err(f"error: {exc}")
+        err(f"error: {str(exc).strip() or type(exc).__name__}")  # never an empty line
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err("interrupted")

@@ -31,8 +31,17 @@ INPUT_SUFFIX = ".28x28.png"
 
 
 def is_image_file(path: Path) -> bool:
-    """A regular file (not a folder, device or FIFO) with an image file name extension."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
+    """A regular file (not a folder, device or FIFO) with an image file name extension.
+
+    A listed file that cannot be stat-ed (no permission, name too long) counts: reading it
+    then reports why, as that one file's error, rather than the whole folder failing.
+    """
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        return False
+    try:
+        return path.is_file()
+    except OSError:
+        return True
 
 
 def sample_stem(path: Path) -> str:

@@ -31,7 +31,7 @@ def verify(path: Path, fmt: ExportFormat, io: str, display_name: str | None = No
 
     `display_name` names the file in errors (the path may be a temporary file beside it).
     """
-    model = load_model(path, threads=None)
+    model = load_model(path, threads=None, check_manifest=False)  # the old manifest may still be there
     name = display_name or path.name
     want = expected_io_dtype(fmt, io)
     got = (model.input_quant.dtype, model.output_quant.dtype)

@@ -38,6 +38,7 @@ from cnn_edge.common.image_folders import (
     is_twin,
     sample_stem,
 )
+from cnn_edge.common.names import printable
 from cnn_edge.edge_runtime.preprocess import (
     CAMERA,
     DEFAULT,
@@ -199,9 +200,19 @@ def save_sample(out: Path, label: int, crop: bytes, crop_ext: str, digit: np.nda
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DataError(f"cannot create {folder}: {exc.strerror or exc}") from None
-    stamp = _stamp()
+        raise DataError(f"cannot create {printable(folder)}: {exc.strerror or exc}") from None
     digit_png = _encode(np.ascontiguousarray(digit, dtype=np.uint8), ".png")
+    try:
+        return _save_pair(folder, crop, crop_ext, digit_png, tag)
+    except OSError as exc:  # a read-only or full class folder: one line, the samples so far kept
+        raise DataError(
+            f"cannot save a sample in {printable(folder)}: {exc.strerror or exc}",
+            hint="check the folder's permissions and free space",
+        ) from None
+
+
+def _save_pair(folder: Path, crop: bytes, crop_ext: str, digit_png: bytes, tag: str) -> Path:
+    stamp = _stamp()
     n = 1
     while True:
         stem = f"{stamp}_{tag}_{n:04d}"
@@ -223,11 +234,12 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
     if src.is_dir():
         photos = [p for p in image_files(src) if not is_twin(p)]
         if not photos:
-            raise DataError(f"no image files in {src}", hint="pass --from with a photo or a folder of photos")
+            raise DataError(f"no image files in {printable(src)}",
+                            hint="pass --from with a photo or a folder of photos")
     elif src.is_file():
         photos = [src]
     else:
-        raise DataError(f"--from {src}: no such file or folder")
+        raise DataError(f"--from {printable(src)}: no such file or folder")
     assert config.label is not None
     saved: list[Path] = []
     problems: list[str] = []
@@ -243,7 +255,7 @@ def _from_photos(config: CollectConfig, log: Log) -> CollectResult:
         digit = preprocess(image, DEFAULT)
         if digit is None:
             no_digit += 1
-            log(f"skipped: {path}: no digit found")
+            log(f"skipped: {printable(path)}: no digit found")
             continue
         ext = path.suffix.lower() if path.suffix else ".png"
         saved.append(save_sample(config.out, config.label, data, ext, digit, "photo-" + _safe(path.stem)))

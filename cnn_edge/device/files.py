@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from pathlib import Path
 from cnn_edge.common.atomic import write_bytes
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, ImageError
 from cnn_edge.common.image_folders import image_files
+from cnn_edge.common.names import printable
+from cnn_edge.device.globbing import GlobTooLarge, bounded_glob
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
 from cnn_edge.edge_runtime.images import load_image
 from cnn_edge.edge_runtime.interpreter import load_model
@@ -77,28 +80,37 @@ class InferFilesResult:
 def expand_paths(paths: Sequence[str]) -> list[tuple[str, Path | None, str | None]]:
     """Each argument -> (source, path, error). Folders give their images; globs their matches.
 
-    A name that matches nothing is an error record, not an exception: it is one of the
-    user's files that could not be processed, like any other.
+    A name that matches nothing, or that the system refuses to look at (too long, no
+    permission), is an error record, not an exception: it is one of the user's files that
+    could not be processed, like any other. Sources are printable (see `printable`).
     """
     out: list[tuple[str, Path | None, str | None]] = []
     for arg in paths:
-        p = Path(arg)
-        if p.is_dir():
-            found = image_files(p)
-            if not found:
-                out.append((arg, None, f"{arg}: folder has no image files"))
-            out.extend((str(q), q, None) for q in found)
-        elif p.exists():
-            out.append((arg, p, None))
-        elif glob.has_magic(arg):
-            matches = sorted(glob.glob(arg, recursive=True))
-            files = [m for m in matches if os.path.isfile(m)]
-            if not files:
-                out.append((arg, None, f"{arg}: no file matches this pattern"))
-            out.extend((m, Path(m), None) for m in files)
-        else:
-            out.append((arg, None, f"{arg}: no such file or folder"))
+        try:
+            out.extend(_expand_one(arg))
+        except OSError as exc:
+            out.append((printable(arg), None, f"{printable(arg)}: cannot read ({exc.strerror or exc})"))
     return out
+
+
+def _expand_one(arg: str) -> list[tuple[str, Path | None, str | None]]:
+    p, shown = Path(arg), printable(arg)
+    if p.is_dir():
+        found = image_files(p)
+        if not found:
+            return [(shown, None, f"{shown}: folder has no image files")]
+        return [(printable(q), q, None) for q in found]
+    if p.exists():
+        return [(shown, p, None)]
+    if glob.has_magic(arg):
+        try:
+            files = bounded_glob(arg)
+        except GlobTooLarge as exc:
+            return [(shown, None, f"{shown}: {exc}")]
+        if not files:
+            return [(shown, None, f"{shown}: no file matches this pattern")]
+        return [(printable(m), Path(m), None) for m in files]
+    return [(shown, None, f"{shown}: no such file or folder")]
 
 
 def infer_files(
@@ -110,12 +122,7 @@ def infer_files(
     model = load_model(config.model, backend=config.backend, threads=config.threads)
     classifier = Classifier(model)
     if config.save_preprocessed is not None:
-        try:
-            config.save_preprocessed.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot create --save-preprocessed folder {config.save_preprocessed}: {exc.strerror}"
-            ) from None
+        _check_writable(config.save_preprocessed)
     records: list[FileRecord] = []
     used_names: set[str] = set()
     for source, path, error in expand_paths(config.paths):
@@ -142,8 +149,26 @@ def _one_file(classifier: Classifier, source: str, path: Path, save_dir: Path | 
         return FileRecord(source, error=f"{source}: {exc}")
     saved = None
     if save_dir is not None and pred.digit is not None:
-        saved = str(_save_digit(pred.digit, path, save_dir, used_names))
+        try:
+            saved = printable(_save_digit(pred.digit, path, save_dir, used_names))
+        except OSError as exc:  # the folder became read-only or full after the check
+            reason = exc.strerror or exc
+            return FileRecord(source, error=f"{source}: cannot save its preprocessed input ({reason})")
     return FileRecord(source, prediction=pred, preprocessed_path=saved)
+
+
+def _check_writable(folder: Path) -> None:
+    """Create --save-preprocessed and prove a file can be written there, before any work is done."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".cnn-edge-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write to --save-preprocessed folder {printable(folder)}: {exc.strerror or exc}",
+            hint="choose a folder you can write to",
+        ) from None
 
 
 def _save_digit(digit, path: Path, save_dir: Path, used_names: set[str]) -> Path:

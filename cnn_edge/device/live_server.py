@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.server
+import io
 import ipaddress
 import json
 import re
@@ -66,8 +67,13 @@ class ServeConfig:
     client_buffer: encoded frames kept per viewer; when it is full the oldest is dropped.
     history: recent predictions (label changes) kept for the page's panel and /stats.
     latency_window: latest frames whose timings give the /stats percentiles.
-    client_timeout: seconds a client may take to send its request or accept data before
-        its connection is closed (a stalled viewer is let go after this).
+    client_timeout: seconds a client may take to accept data before its connection is
+        closed (a stalled viewer is let go after this).
+    header_timeout: seconds a client has for its whole request line and headers, however it
+        trickles them (one byte every few seconds would reset a per-read timeout forever).
+    max_connections: connections served at once, viewers included; one more is answered 503
+        and closed at once, without a thread. Unauthenticated clients cost a thread each
+        until `header_timeout`, so this bounds what idle sockets can take from a Pi.
     """
 
     host: str = DEFAULT_HOST
@@ -82,6 +88,8 @@ class ServeConfig:
     history: int = 12
     latency_window: int = 600
     client_timeout: float = 10.0
+    header_timeout: float = 5.0
+    max_connections: int = 32
 
     def validate(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -94,6 +102,10 @@ class ServeConfig:
             raise ConfigError("--token must not be empty")
         if self.max_viewers < 1 or self.client_buffer < 1 or self.history < 1 or self.latency_window < 1:
             raise ConfigError("max_viewers, client_buffer, history and latency_window must be at least 1")
+        if self.max_connections <= self.max_viewers:
+            raise ConfigError("max_connections must be above max_viewers (viewers would leave no room)")
+        if not (self.client_timeout > 0 and self.header_timeout > 0):
+            raise ConfigError("client_timeout and header_timeout must be above 0")
 
 
 def parse_address(spec: str) -> tuple[str, int]:
@@ -245,11 +257,13 @@ class LiveServer:
         except OSError as exc:
             raise ConfigError(f"cannot serve on {host}:{port} ({exc.strerror or exc})",
                               hint="choose another port with --serve, or stop the program using it") from None
+        self._httpd.slots = threading.BoundedSemaphore(self.config.max_connections)
+        _smaller_thread_stacks()
         self._started = time.monotonic()
         self._threads = [
+            threading.Thread(target=self._encode_loop, name="live-encoder", daemon=True),
             threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                              name="live-http", daemon=True),
-            threading.Thread(target=self._encode_loop, name="live-encoder", daemon=True),
         ]
         for t in self._threads:
             t.start()
@@ -438,13 +452,70 @@ class LiveServer:
         return self._page, self._csp
 
 
+# Threads started while serving get this stack instead of the C library's default (8 MB on
+# Raspberry Pi OS): handlers parse headers and write bytes, the encoder calls OpenCV's JPEG
+# encoder; 1 MB leaves them ample room and keeps 32 connections within 32 MB of a 32-bit
+# address space. Set once, before any of these threads starts (the setting is process-wide).
+THREAD_STACK_BYTES = 1024 * 1024
+_BUSY = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+         b"Retry-After: 5\r\nConnection: close\r\n\r\nbusy\n")
+
+
+def _smaller_thread_stacks() -> None:
+    """Lower the stack of threads started from now on to THREAD_STACK_BYTES (never raise it)."""
+    try:
+        if threading.stack_size() == 0:  # the platform default, not a size someone chose
+            threading.stack_size(THREAD_STACK_BYTES)
+    except (ValueError, RuntimeError):  # a platform that cannot change it: keep its default
+        pass
+
+
 class _HttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 32
+    slots: threading.BoundedSemaphore  # max_connections; set by LiveServer.start
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection while a slot is free; past the cap, 503 at once and no thread."""
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.setblocking(False)  # never wait on a client from the accepting thread
+                request.send(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:  # the thread did not start: give the slot back
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that vanishes mid-response is normal here: never print a traceback."""
+
+
+class _DeadlineReader(socket.SocketIO):
+    """The request's socket reader: each read may wait only what is left of one overall deadline."""
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        super().__init__(sock, "rb")
+        self.deadline: float | None = time.monotonic() + seconds
+
+    def readinto(self, b: Any) -> int | None:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("request headers not complete in time")
+            self._sock.settimeout(left)
+        return super().readinto(b)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -455,6 +526,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # the library never prints
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Requests are read through a reader with one deadline for the request line and headers.
+        self.rfile.close()
+        self._reader = _DeadlineReader(self.connection, self.live.config.header_timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        # Headers are in: from here on only the per-operation `timeout` applies (a viewer's stream).
+        self._reader.deadline = None
+        self.connection.settimeout(self.timeout)
+        return ok
 
     # Every method but GET and HEAD: 405 on a known path, 404 elsewhere.
     def __getattr__(self, name: str) -> Any:

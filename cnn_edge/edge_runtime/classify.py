@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnn_edge.common.errors import ModelError
 from cnn_edge.edge_runtime.interpreter import NUM_CLASSES, TfliteModel, dequantize, softmax_table
 from cnn_edge.edge_runtime.preprocess import DEFAULT, PreprocessConfig, preprocess, use_one_opencv_thread
 
@@ -69,7 +70,10 @@ class Classifier:
         # (thread pools, XNNPACK packing) that would otherwise land in the first image's timings.
         blank = np.zeros((64, 64), np.uint8)
         blank[20:44, 30:34] = 255
-        self.classify(blank)
+        try:
+            self.classify(blank)
+        except ModelError:
+            pass  # a model with non-finite outputs: each image it is given reports that as its error
 
     def classify(self, image: np.ndarray) -> Prediction:
         """A photo (grey or BGR, any size) -> Prediction; label None when no digit is found."""
@@ -91,7 +95,13 @@ class Classifier:
         else:
             scores = self._scores(raw)
         top = max(scores)  # the first of equal scores, as a stable sort would rank them
-        return Prediction(scores.index(top), top / sum(scores), seconds * 1e3, preprocess_ms, digit, scores)
+        total = sum(scores)
+        if not math.isfinite(total):  # a NaN or +inf logit: no class can be claimed (one check per image)
+            raise ModelError(
+                f"{self.model.path} gave a non-finite output (NaN or infinity) for this image",
+                hint="the model's weights are damaged: convert it again with `cnn-edge convert`",
+            )
+        return Prediction(scores.index(top), top / total, seconds * 1e3, preprocess_ms, digit, scores)
 
     def _scores(self, raw: np.ndarray) -> list[float]:
         """exp(logit - the largest logit) per class, from any output: softmax's numerators."""

@@ -12,12 +12,15 @@ WebP...; this module adds what `cv2.imread` gets wrong or silently accepts:
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from cnn_edge.common.errors import ImageError
+from cnn_edge.common.names import printable
 from cnn_edge.common.quiet import native_stderr_silenced
+from cnn_edge.edge_runtime.image_header import MAX_PIXELS_ENV, image_size, max_pixels
 
 # Refuse absurd images before decoding them (a 1 GB bitmap would exhaust a Pi's memory).
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -29,18 +32,38 @@ _JPEG_MAGIC = b"\xff\xd8"
 def load_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file into uint8, shape (H, W) grey or (H, W, 3) BGR; `ImageError` if broken."""
     path = Path(path)
+    name = printable(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageError(f"{path}: file too large ({size / 2**20:.0f} MB)")
-        data = path.read_bytes()
+        data = _read_regular_file(path, name)
     except ImageError:
         raise
     except IsADirectoryError:
-        raise ImageError(f"{path}: is a directory") from None
+        raise ImageError(f"{name}: is a directory") from None
     except OSError as exc:
-        raise ImageError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return decode_image(data, name=str(path))
+        raise ImageError(f"{name}: cannot read ({exc.strerror or exc})") from None
+    return decode_image(data, name=name)
+
+
+def _read_regular_file(path: Path, name: str) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES.
+
+    A `.png` symlink to /dev/zero has size 0 and never ends; a FIFO blocks `open` forever.
+    So: stat through the links first, then open without blocking and check the opened file
+    again (it may have been swapped in between), and never read more than the limit.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ImageError(f"{name}: not a regular file (a device, FIFO or socket?)")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError(f"{name}: not a regular file (a device, FIFO or socket?)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ImageError(f"{name}: file too large ({info.st_size / 2**20:.0f} MB)")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{name}: file too large (over {MAX_FILE_BYTES // 2**20} MB)")
+    return data
 
 
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
@@ -48,6 +71,7 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     if not data:
         raise ImageError(f"{name}: empty file (0 bytes)")
     _check_not_truncated(data, name)
+    _check_pixels(data, name)
     import cv2
 
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -57,9 +81,22 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
             img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     except cv2.error:
         img = None
+    except MemoryError:
+        raise ImageError(f"{name}: too large to decode in this machine's memory") from None
     if img is None or img.size == 0:
         raise ImageError(f"{name}: not an image OpenCV can decode (or the file is damaged)")
     return to_uint8_image(img)
+
+
+def _check_pixels(data: bytes, name: str) -> None:
+    """Refuse an image whose header claims more pixels than the limit, before decoding it."""
+    size = image_size(data)
+    limit = max_pixels()
+    if size is not None and size[0] * size[1] > limit:
+        raise ImageError(
+            f"{name}: {size[0]}x{size[1]} pixels is more than the {limit / 1e6:g} megapixel limit",
+            hint=f"scale the photo down, or raise the limit with {MAX_PIXELS_ENV}=PIXELS",
+        )
 
 
 def _check_not_truncated(data: bytes, name: str) -> None:

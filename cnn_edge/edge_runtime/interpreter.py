@@ -25,6 +25,8 @@ import numpy as np
 from cnn_edge.common.errors import BackendError, ConfigError, ModelError
 from cnn_edge.common.platform import usable_cores
 from cnn_edge.common.quiet import native_stderr_silenced
+from cnn_edge.edge_runtime.model_check import check_manifest as check_manifest_sha256
+from cnn_edge.edge_runtime.model_check import check_model_bytes
 
 IMAGE_SHAPE = (28, 28)
 _UINT8 = np.dtype(np.uint8)
@@ -274,7 +276,14 @@ class TfliteModel:
             out.append(dequantize(raw, self.output_quant).reshape(-1, NUM_CLASSES))
         if not out:
             return np.zeros((0, NUM_CLASSES), np.float32)
-        return np.concatenate(out)
+        logits = np.concatenate(out)
+        bad = int(np.count_nonzero(~np.isfinite(logits).all(axis=1)))
+        if bad:  # a NaN would otherwise argmax to a class and count as a prediction
+            raise ModelError(
+                f"{self.path} gives non-finite outputs (NaN or infinity) for {bad} of {len(logits)} images",
+                hint="the model's weights are damaged: " + _RECONVERT,
+            )
+        return logits
 
     def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Predicted class per image (N,)."""
@@ -286,29 +295,32 @@ class TfliteModel:
 
 
 def load_model(
-    path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None
+    path: str | os.PathLike[str], *, backend: str = "auto", threads: int | None = None,
+    check_manifest: bool = True,
 ) -> TfliteModel:
-    """Load a .tflite classifier and check it is 28x28 in, 10 classes out; errors say what to do."""
+    """Load a .tflite classifier and check it is 28x28 in, 10 classes out; errors say what to do.
+
+    The file's bytes are checked before the interpreter sees them (`model_check`): a corrupt
+    model must be one line, not a native crash. `check_manifest=False` skips the sha256 check
+    against a manifest.json beside it (the converter verifies a model before its new manifest
+    replaces the old one).
+    """
     path = Path(path)
     if threads is not None and threads < 1:
         raise ConfigError(f"--threads must be at least 1, got {threads}")
-    if not path.is_file():
-        raise ModelError(
-            f"model not found: {path}", hint="pass --model with a .tflite file (see `cnn-edge convert`)"
-        )
-    if path.stat().st_size == 0:
-        raise ModelError(f"model file is empty: {path}", hint="convert it again with `cnn-edge convert`")
+    data = _read_model(path)
+    if check_manifest:  # first: a flipped bit anywhere says "does not match", the clearest diagnosis
+        check_manifest_sha256(data, path)
+    check_model_bytes(data, path)
     name, interpreter_cls = _import_backend(backend)
     n_threads = threads or usable_cores()
     try:
         with native_stderr_silenced():
-            interpreter = interpreter_cls(model_path=str(path), num_threads=n_threads)
+            # The bytes just checked, not the path again: what runs is what was checked.
+            interpreter = interpreter_cls(model_content=data, num_threads=n_threads)
             interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as exc:
-        raise ModelError(
-            f"{path} is not a valid TFLite model ({str(exc).splitlines()[0]})",
-            hint="convert it again with `cnn-edge convert`",
-        ) from exc
+        raise ModelError(f"{path} is not a valid TFLite model ({first_line(exc)})", hint=_RECONVERT) from exc
     except (SystemError, AttributeError, ImportError) as exc:
         # tflite-runtime 2.14 (the last release) is built against numpy 1.x: with numpy 2 it
         # imports, then fails here ("_ARRAY_API not found", "compiled using NumPy 1.x").
@@ -319,9 +331,50 @@ def load_model(
                 hint="pip install 'numpy<2' (or, on 64-bit systems, pip install ai-edge-litert)",
             ) from exc
         raise
+    _check_details(interpreter, path)
     model = TfliteModel(interpreter, path, name, n_threads)
     _check_signature(model)
+    _first_invoke(model)
     return model
+
+
+_RECONVERT = "convert it again with `cnn-edge convert`"
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type name when the message is empty."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _read_model(path: Path) -> bytes:
+    if not path.is_file():
+        raise ModelError(
+            f"model not found: {path}", hint="pass --model with a .tflite file (see `cnn-edge convert`)"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read model {path} ({exc.strerror or exc})") from None
+    if not data:
+        raise ModelError(f"model file is empty: {path}", hint=_RECONVERT)
+    return data
+
+
+def _check_details(interpreter: Any, path: Path) -> None:
+    """The interpreter's own view: one input and one output (the bytes were checked, this is cheap)."""
+    n_in, n_out = len(interpreter.get_input_details()), len(interpreter.get_output_details())
+    if n_in != 1 or n_out != 1:
+        raise ModelError(f"{path} has {n_in} inputs and {n_out} outputs, expected 1 and 1", hint=_RECONVERT)
+
+
+def _first_invoke(model: TfliteModel) -> None:
+    """Invoke once on a blank input: XNNPACK refuses some damaged graphs only at the first invoke."""
+    try:
+        with native_stderr_silenced():
+            model.invoke_one(np.zeros(model._one_input.shape, model.input_dtype))
+    except (ValueError, RuntimeError) as exc:
+        raise ModelError(f"{model.path} cannot run ({first_line(exc)})", hint=_RECONVERT) from exc
 
 
 def _numpy_major() -> int:
