@@ -264,7 +264,7 @@ def test_awkward_but_valid_images_are_answered(converted_run, tmp_path):
     awkward = _write_awkward_images(folder)
     plain = folder / "plain.png"
     cv2.imwrite(str(plain), digit_photo())
-    # 10000x10000 is past the default 40 MP bomb limit: raising it is how a user passes such a photo.
+    # 10000x10000 is past the default 50 MP bomb limit: raising it is how a user passes such a photo.
     proc = run_cli("infer", "-m", str(converted_run / REAL), "--json", str(plain),
                    *(str(folder / name) for name in awkward), env={"CNN_EDGE_MAX_IMAGE_PIXELS": "100000000"})
     assert proc.returncode == 0, proc.stdout + proc.stderr

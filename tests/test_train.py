@@ -64,7 +64,8 @@ def test_short_run_learns_and_writes_every_artifact(tiny_run) -> None:
         assert len(history[key]) == 2, key
     assert (tiny_run / rd.MODEL).stat().st_size > 1_000_000
     assert (tiny_run / rd.CURVES).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not list(tiny_run.glob(".*")), "no temporary files left behind"
+    hidden = [p.name for p in tiny_run.glob(".*")]
+    assert hidden == [rd.RUN_MARKER], "no temporary files left behind, only the run's marker"
 
 
 def test_same_seed_gives_same_weights(tmp_path) -> None:

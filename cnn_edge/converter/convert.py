@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -12,10 +13,11 @@ import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_evaluation_set
 from cnn_edge.common import atomic
+from cnn_edge.common import limits as lim
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, RunDirError
 from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
-from cnn_edge.common.run_dir import MANIFEST, MODEL
+from cnn_edge.common.run_dir import MANIFEST, MODEL, remove_stale_temps
 from cnn_edge.converter import export, manifest, verify
 from cnn_edge.converter.calibration import CalibrationSet, load_calibration
 from cnn_edge.converter.config import ConvertConfig, ConvertResult, ModelReport
@@ -32,6 +34,8 @@ def validate_config(cfg: ConvertConfig) -> tuple[str, ...]:
         raise ConfigError(f"unknown --io {cfg.io!r}", hint=f"choose one of: {', '.join(IO_TYPES)}")
     if cfg.calibration_samples < 1:
         raise ConfigError(f"--calibration-samples must be at least 1, got {cfg.calibration_samples}")
+    lim.check_int("--calibration-samples", cfg.calibration_samples, 1, lim.MAX_CALIBRATION)
+    lim.check_seed(cfg.seed)
     if cfg.run.exists() and not cfg.run.is_dir():
         raise RunDirError(f"{cfg.run} is not a directory", hint="pass --run with a run directory")
     wanted = {REFERENCE, *cfg.formats}
@@ -43,6 +47,20 @@ def _calibration_record(cal: CalibrationSet | None) -> dict[str, Any] | None:
         return None
     return {"source": cal.source, "samples": int(len(cal.images)), "seed": cal.seed,
             "class_balanced": cal.balanced, "class_counts": cal.class_counts, "sha256": cal.sha256}
+
+
+def _switch_in(run: Path, staged: atomic.StagedFiles, doc: dict[str, Any]) -> Path:
+    """Put the verified models in place together, the manifest last; return the manifest's path.
+
+    The old manifest goes first: for the few renames' time the run has no manifest, so a run
+    killed right then is refused by every reader ("convert it first") rather than read as a
+    manifest over models of another conversion. Before this point the run is wholly the old
+    one; after it, wholly the new one.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        (run / MANIFEST).unlink()
+    staged.commit()
+    return atomic.write_json(run / MANIFEST, doc)
 
 
 def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
@@ -63,6 +81,7 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     tf = export.import_tensorflow()
     run = Path(cfg.run)
     run.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(run)  # left by a conversion killed with SIGKILL
 
     eval_images, eval_labels = load_evaluation_set() if cfg.evaluate else (None, None)
     keras_accuracy = None
@@ -75,51 +94,54 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     entries: list[dict[str, Any]] = []
     predictions: dict[str, np.ndarray] = {}
     debug_csv, worst = None, []
-    with tempfile.TemporaryDirectory(prefix="cnn-edge-savedmodel-") as tmp:
+    staged = atomic.StagedFiles()  # every new model waits here until all are verified
+    with staged, tempfile.TemporaryDirectory(prefix="cnn-edge-savedmodel-") as tmp:
         saved = export.export_saved_model(keras_model, Path(tmp) / "saved_model")
         for fmt in formats:
             log(f"Converting {fmt.name}: {fmt.description}")
             blob = export.convert_format(saved, fmt, cfg.io, cal.images if cal is not None else None)
             target = run / fmt.filename
-            with atomic.atomic_path(target) as tmp_file:
-                tmp_file.write_bytes(blob)
-                # Verify the temporary file, so a failing model never replaces a good one.
-                tfl = verify.verify(tmp_file, fmt, cfg.io, display_name=fmt.filename)
-                sha = export.sha256_bytes(blob)
-                io = cfg.io if fmt.settings.io_type_option else None
-                entry = manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, None, None)
-                acc = agree = None
-                if eval_images is not None:
-                    acc, predictions[fmt.name] = verify.accuracy(tfl, eval_images, eval_labels)
-                    agree = float((predictions[fmt.name] == predictions[REFERENCE]).mean())
-                entries.append(entry | {"accuracy": acc, "agreement_with_float32": agree})
+            tmp_file = staged.path(target)
+            atomic.write_bytes(tmp_file, blob)
+            # Verify the temporary file, so a failing model never replaces a good one.
+            tfl = verify.verify(tmp_file, fmt, cfg.io, display_name=fmt.filename)
+            sha = export.sha256_bytes(blob)
+            io = cfg.io if fmt.settings.io_type_option else None
+            entry = manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, None, None)
+            acc = agree = None
+            if eval_images is not None:
+                acc, predictions[fmt.name] = verify.accuracy(tfl, eval_images, eval_labels)
+                agree = float((predictions[fmt.name] == predictions[REFERENCE]).mean())
+            entries.append(entry | {"accuracy": acc, "agreement_with_float32": agree})
             reports[fmt.name] = ModelReport(fmt.name, target, len(blob), sha, acc, agree)
             measured = f", accuracy {acc:.2%}" if acc is not None else ""
-            log(f"  wrote {target} ({len(blob):,} bytes{measured})")
+            log(f"  converted {fmt.filename} ({len(blob):,} bytes{measured})")
         if cfg.debug_quant:
             from cnn_edge.converter.debug_quant import run_debugger
 
             debug_csv, worst = run_debugger(saved, cal.images, run, log=log)
 
-    # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
-    shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
-    source = {"path": str(shown), "sha256": sha256_file(model_path), "accuracy": keras_accuracy}
-    evaluation = None
-    if eval_images is not None:
-        evaluation = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",
-                      "images": int(len(eval_labels)), "sha256": array_sha256(eval_images, eval_labels)}
-    reproducibility = {
-        "byte_identical": True,
-        "determined_by": ["source_model.sha256", "calibration.sha256 (images and their order)",
-                          "tensorflow_version", "format settings in cnn_edge.common.formats", "io"],
-        "note": "converting the same model with the same calibration images, seed and TensorFlow "
-                "version gives byte-identical .tflite files (checked by tests/test_convert.py)",
-    }
-    doc = manifest.build_manifest(source=source, models=entries, calibration=_calibration_record(cal),
-                                  evaluation=evaluation, tf_version=tf.__version__,
-                                  reproducibility=reproducibility,
-                                  lineage=manifest.read_lineage(model_path))
-    manifest_path = atomic.write_json(run / MANIFEST, doc)
+        # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
+        shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
+        source = {"path": str(shown), "sha256": sha256_file(model_path), "accuracy": keras_accuracy}
+        evaluation = None
+        if eval_images is not None:
+            evaluation = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",
+                          "images": int(len(eval_labels)), "sha256": array_sha256(eval_images, eval_labels)}
+        reproducibility = {
+            "byte_identical": True,
+            "determined_by": ["source_model.sha256", "calibration.sha256 (images and their order)",
+                              "tensorflow_version", "format settings in cnn_edge.common.formats", "io"],
+            "note": "converting the same model with the same calibration images, seed and TensorFlow "
+                    "version gives byte-identical .tflite files (checked by tests/test_convert.py)",
+        }
+        doc = manifest.build_manifest(source=source, models=entries, calibration=_calibration_record(cal),
+                                      evaluation=evaluation, tf_version=tf.__version__,
+                                      reproducibility=reproducibility,
+                                      lineage=manifest.read_lineage(model_path))
+        manifest_path = _switch_in(run, staged, doc)
+    for report in reports.values():
+        log(f"  wrote {report.path}")
     # Older files of formats not asked for this time are left alone (they may be wanted) but
     # the manifest no longer describes them: say so rather than delete them.
     stale = [f.filename for f in FORMATS if f.name not in names and (run / f.filename).exists()]

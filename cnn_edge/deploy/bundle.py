@@ -27,20 +27,31 @@ from cnn_edge.deploy.config import BundleConfig, BundleFile, BundleResult
 README = "README.md"
 SHA256SUMS = "SHA256SUMS"
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# gzip's header keeps the time in 32 bits: a manifest dated outside 1970-2106 is packed at the edge.
+MAX_MTIME = 2**32 - 1
 # Convert options that produce each format, for the "convert it first" hint.
 CONVERT_OPTION = {"float32": "", "int8": " --int8", "float16": " --float16", "dynamic": " --dynamic"}
 
 
 def make_bundle(cfg: BundleConfig) -> BundleResult:
     """Write the run's edge bundle as a .tar.gz (one top folder, byte-identical for the same run)."""
-    files = collect_bundle(cfg.run, cfg.formats)
-    top_dir = f"cnn-edge-{run_name(cfg.run)}"
     if not cfg.out.name.endswith((".tar.gz", ".tgz")):
         raise ConfigError(
             f"--out {cfg.out} should end in .tar.gz", hint="the bundle is a gzip-compressed tar"
         )
-    with atomic_path(cfg.out, suffix=".tmp") as tmp:
-        write_archive(tmp, top_dir, files, mtime=int((cfg.run / MANIFEST).stat().st_mtime))
+    if cfg.out.is_dir():
+        raise ConfigError(f"--out {cfg.out} is a folder",
+                          hint="pass the .tar.gz file to write, e.g. DIR/run.tar.gz")
+    files = collect_bundle(cfg.run, cfg.formats)
+    top_dir = f"cnn-edge-{run_name(cfg.run)}"
+    mtime = min(max(int((cfg.run / MANIFEST).stat().st_mtime), 0), MAX_MTIME)
+    try:
+        with atomic_path(cfg.out, suffix=".tmp") as tmp:
+            write_archive(tmp, top_dir, files, mtime=mtime)
+    except OSError as exc:
+        where = exc.filename if exc.filename else cfg.out
+        raise RunDirError(f"cannot write the bundle: {where}: {exc.strerror or exc}",
+                          hint="check the run's files and that --out is a writable place") from None
     return BundleResult(
         out=cfg.out,
         top_dir=top_dir,
@@ -54,7 +65,8 @@ def collect_bundle(run: Path, formats: tuple[str, ...]) -> tuple[BundleFile, ...
     """The bundle's files, each model checked against the sha256 its manifest recorded."""
     manifest_path = run / MANIFEST
     manifest = read_manifest(run)
-    entries = {m.get("format"): m for m in manifest.get("models", []) if isinstance(m, dict)}
+    entries = {m["format"]: m for m in manifest["models"]
+               if isinstance(m, dict) and isinstance(m.get("format"), str)}
     files: list[BundleFile] = []
     for name in _with_reference(formats):
         entry = entries.get(name)
@@ -88,9 +100,10 @@ def read_manifest(run: Path) -> dict[str, Any]:
             f"{path} is not readable JSON ({exc})",
             hint=f"convert the run again: cnn-edge convert --run {run} --int8",
         ) from None
-    if not isinstance(manifest, dict):
-        raise RunDirError(f"{path} is not a cnn-edge manifest", hint="convert the run again")
-    return manifest
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models", []), list):
+        raise RunDirError(f"{path} is not a cnn-edge manifest (no list of models)",
+                          hint=f"convert the run again: cnn-edge convert --run {run} --int8")
+    return {**manifest, "models": manifest.get("models", [])}
 
 
 def _with_reference(formats: tuple[str, ...]) -> list[str]:
@@ -104,13 +117,14 @@ def _with_reference(formats: tuple[str, ...]) -> list[str]:
 def _model_file(run: Path, entry: dict[str, Any]) -> BundleFile:
     name = str(entry.get("file", ""))
     check_name(name)
-    path = run / name
-    if not path.is_file():
+    fmt = BY_NAME[str(entry.get("format"))]
+    if name != fmt.filename:
         raise RunDirError(
-            f"{path} is listed in the manifest but missing",
+            f"the manifest names {name!r} as the {fmt.name} model, which convert writes as {fmt.filename}",
             hint=f"convert again: cnn-edge convert --run {run}",
         )
-    actual = sha256_file(path)
+    path = regular_file_in(run, name)
+    actual = _sha256(path)
     if actual != entry.get("sha256"):
         raise RunDirError(
             f"{path} does not match the sha256 in its manifest (changed after conversion?)",
@@ -119,10 +133,30 @@ def _model_file(run: Path, entry: dict[str, Any]) -> BundleFile:
     return BundleFile(name=name, source=path, data=None, size_bytes=path.stat().st_size, sha256=actual)
 
 
+def regular_file_in(run: Path, name: str) -> Path:
+    """`run/name` if it is a regular file of the run itself: not a symlink, not a special file."""
+    path = run / name
+    if path.is_symlink():
+        raise RunDirError(f"{path} is a symbolic link: a bundle takes only the run's own files",
+                          hint="put the file itself in the run, or convert again")
+    if not path.is_file():
+        what = "missing" if not path.exists() else "not a regular file"
+        raise RunDirError(f"{path} is listed in the manifest but {what}",
+                          hint=f"convert again: cnn-edge convert --run {run}")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise RunDirError(f"cannot read {path} ({exc.strerror or exc})",
+                          hint="check the file's permissions, or convert the run again") from None
+
+
 def _file_on_disk(name: str, path: Path) -> BundleFile:
-    return BundleFile(
-        name=name, source=path, data=None, size_bytes=path.stat().st_size, sha256=sha256_file(path)
-    )
+    path = regular_file_in(path.parent, name)
+    return BundleFile(name=name, source=path, data=None, size_bytes=path.stat().st_size, sha256=_sha256(path))
 
 
 def _file_in_memory(name: str, data: bytes) -> BundleFile:
@@ -196,7 +230,8 @@ def run_name(run: Path) -> str:
 
 def bundle_readme(run_name: str, manifest: dict[str, Any], models: list[BundleFile]) -> str:
     """How to check and run the bundle on a device (Markdown, written into the bundle)."""
-    by_file = {m.get("file"): m for m in manifest.get("models", []) if isinstance(m, dict)}
+    by_file = {m["file"]: m for m in manifest.get("models", [])
+               if isinstance(m, dict) and isinstance(m.get("file"), str)}
     rows = []
     for f in models:
         entry = by_file.get(f.name)

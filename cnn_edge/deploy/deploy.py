@@ -19,6 +19,7 @@ from cnn_edge import __version__
 from cnn_edge.common.atomic import write_text
 from cnn_edge.common.errors import ConfigError, DeployError
 from cnn_edge.common.formats import BY_NAME
+from cnn_edge.common.limits import MAX_TIMED_RUNS, check_int
 from cnn_edge.common.platform import is_arm32
 from cnn_edge.deploy import remote
 from cnn_edge.deploy.bundle import collect_bundle, run_name, safe_name, write_tar
@@ -37,6 +38,7 @@ def deploy(cfg: DeployConfig) -> DeployResult:
         raise ConfigError("--eval-limit must be at least 1")
     if cfg.eval_runs < 0:
         raise ConfigError("--eval-runs must be 0 or more")
+    check_int("--eval-runs", cfg.eval_runs, 0, MAX_TIMED_RUNS)
     say = cfg.progress or (lambda _line: None)
     files = collect_bundle(cfg.run, cfg.formats)
     target = parse_target(cfg.to, run_name(cfg.run))

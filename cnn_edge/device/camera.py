@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnn_edge.common import limits as lim
 from cnn_edge.common.errors import ConfigError
 from cnn_edge.device.preview import QUIT_KEYS, Preview, draw_overlay, open_preview
 from cnn_edge.device.sources import FrameSource, open_source
@@ -164,6 +165,8 @@ def _validate(config: CameraConfig) -> None:
         raise ConfigError(f"--frames must be at least 1, got {config.frames}")
     if config.smooth < 1:
         raise ConfigError(f"--smooth must be at least 1, got {config.smooth}")
+    lim.check_int("--smooth", config.smooth, 1, lim.MAX_SMOOTH)
+    lim.check_threads(config.threads)
     if not 0.05 <= config.roi <= 1.0:
         raise ConfigError(f"--roi must be between 0.05 and 1 (of the frame height), got {config.roi}")
 

@@ -38,6 +38,7 @@ from cnn_edge.common.image_folders import (
     is_twin,
     sample_stem,
 )
+from cnn_edge.common.limits import MAX_INTERVAL_S, check_float
 from cnn_edge.common.names import printable
 from cnn_edge.edge_runtime.preprocess import (
     CAMERA,
@@ -136,6 +137,7 @@ def _validate(config: CollectConfig) -> None:
         raise ConfigError(f"--count must be at least 1, got {config.count}")
     if config.interval < 0:
         raise ConfigError(f"--interval must be 0 or more seconds, got {config.interval}")
+    check_float("--interval", config.interval, 0.0, MAX_INTERVAL_S)
     if not 0.05 <= config.roi <= 1.0:
         raise ConfigError(f"--roi must be between 0.05 and 1 (of the frame height), got {config.roi}")
     if config.max_frames is not None and config.max_frames < 1:

@@ -13,14 +13,12 @@ from __future__ import annotations
 import os
 import struct
 
-# 40 megapixels: a 48 MP phone photo is the largest a user is likely to pass on purpose
-# (`CNN_EDGE_MAX_IMAGE_PIXELS` raises or lowers it); its 8-bit BGR bitmap is 120 MB.
-DEFAULT_MAX_PIXELS = 40_000_000
-MAX_PIXELS_ENV = "CNN_EDGE_MAX_IMAGE_PIXELS"
+from cnn_edge.common.limits import MAX_IMAGE_PIXELS as DEFAULT_MAX_PIXELS
+from cnn_edge.common.limits import MAX_IMAGE_PIXELS_ENV as MAX_PIXELS_ENV
 
 
 def max_pixels() -> int:
-    """The pixel limit in force: $CNN_EDGE_MAX_IMAGE_PIXELS if it is a positive integer, else 40 MP."""
+    """The pixel limit in force: $CNN_EDGE_MAX_IMAGE_PIXELS if it is a positive integer, else 50 MP."""
     try:
         value = int(os.environ.get(MAX_PIXELS_ENV, ""))
     except ValueError:

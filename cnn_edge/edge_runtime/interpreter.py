@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common.errors import BackendError, ConfigError, ModelError
+from cnn_edge.common.limits import check_threads
 from cnn_edge.common.platform import usable_cores
 from cnn_edge.common.quiet import native_stderr_silenced
 from cnn_edge.edge_runtime.model_check import check_manifest as check_manifest_sha256
@@ -306,8 +307,7 @@ def load_model(
     replaces the old one).
     """
     path = Path(path)
-    if threads is not None and threads < 1:
-        raise ConfigError(f"--threads must be at least 1, got {threads}")
+    check_threads(threads)  # every command that loads a model: a huge count overflows a C int
     data = _read_model(path)
     if check_manifest:  # first: a flipped bit anywhere says "does not match", the clearest diagnosis
         check_manifest_sha256(data, path)

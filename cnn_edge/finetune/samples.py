@@ -8,7 +8,9 @@ time, with the camera's or the photos' settings) or any other photo, which is pu
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import DataError
-from cnn_edge.common.image_folders import CLASSES, INPUT_SUFFIX, is_image_file
+from cnn_edge.common.image_folders import (
+    CLASSES,
+    IMAGE_EXTENSIONS,
+    INPUT_SUFFIX,
+    is_image_file,
+    is_twin,
+    sample_stem,
+)
 
 Log = Callable[[str], None]
 
@@ -40,16 +49,13 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     images, labels, files, no_digit = [], [], [], []
     digest = hashlib.sha256()
     for c in classes:
-        entries = sorted(p for p in (folder / c).iterdir() if is_image_file(p))
-        inputs = {p.name[: -len(INPUT_SUFFIX)]: p for p in entries if p.name.endswith(INPUT_SUFFIX)}
-        crops = {p.stem: p for p in entries if not p.name.endswith(INPUT_SUFFIX)}
-        for stem in sorted(set(inputs) | set(crops)):
-            path = inputs.get(stem) or crops[stem]
-            data, digit = _read_sample(path, is_input=stem in inputs)
+        for path, is_input in _sample_files(folder / c, log):
+            data, digit = _read_sample(path, is_input)
             if digit is None:
                 no_digit.append(path)
                 continue
-            digest.update(f"{c}/{path.name}\0".encode())
+            # os.fsencode: a file name that is not UTF-8 (a camera card's) is still hashable.
+            digest.update(c.encode() + b"/" + os.fsencode(path.name) + b"\0")
             digest.update(hashlib.sha256(data).digest())
             images.append(np.asarray(digit, dtype=np.uint8))
             labels.append(int(c))
@@ -68,6 +74,9 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
 
 def _class_folders(folder: Path, log: Log) -> list[str]:
     """The class folders 0-9 present; a folder with none is an error, strays are warned about."""
+    _check_link(folder)
+    for c in CLASSES:
+        _check_link(folder / c)
     if not folder.is_dir():
         raise DataError(f"samples folder {folder} does not exist or is not a folder",
                         hint="collect samples with `cnn-edge collect --out DIR`")
@@ -95,17 +104,62 @@ def _read_sample(path: Path, is_input: bool) -> tuple[bytes, np.ndarray | None]:
 
     try:
         data = path.read_bytes()
-        image = decode_image(data, name=str(path))
+        with np.errstate(over="ignore", invalid="ignore"):  # NaN/inf pixels become 0 there
+            image = decode_image(data, name=str(path))
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})",
                         hint="remove or replace the file") from None
     except ImageError as exc:
         raise DataError(f"unreadable sample image: {exc}", hint="remove or replace the file") from None
     if not is_input:
-        return data, preprocess(image, DEFAULT)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return data, preprocess(image, DEFAULT)
     if image.ndim == 3:
         image = image[:, :, 0] if np.ptp(image.astype(int), axis=2).max() == 0 else None
     if image is None or image.shape != (28, 28):
         raise DataError(f"{path}: a {INPUT_SUFFIX} file must be a 28x28 grey image",
                         hint="remove it to preprocess its photo again")
     return data, image
+
+
+def _check_link(path: Path) -> None:
+    """A symbolic link that loops or points nowhere is named as such (not "no such file")."""
+    if not path.is_symlink():
+        return
+    try:
+        os.stat(path)
+    except OSError as exc:
+        what = "loops back on itself" if exc.errno == errno.ELOOP else "points to nothing"
+        raise DataError(f"{path} is a symbolic link that {what}",
+                        hint="remove the link or point it at the real file or folder") from None
+
+
+def _sample_files(class_dir: Path, log: Log) -> list[tuple[Path, bool]]:
+    """(file, is_28x28_input) of every sample in one class folder, none dropped.
+
+    `collect` writes a photo (`stem.png`, or the source's extension) and its 28x28 input
+    (`stem.28x28.png`): the pair is one sample, taken as the 28x28. Two photos of one stem
+    (`s0.png` and `s0.jpg`) are two samples; which of them a 28x28 beside them was made from
+    cannot be told, so then both photos are preprocessed afresh and the 28x28 is not used.
+    """
+    entries = sorted(class_dir.iterdir())
+    for p in entries:
+        if p.suffix.lower() in IMAGE_EXTENSIONS:
+            _check_link(p)
+    entries = [p for p in entries if is_image_file(p)]
+    inputs = {sample_stem(p): p for p in entries if is_twin(p)}
+    crops: dict[str, list[Path]] = {}
+    for p in entries:
+        if not is_twin(p):
+            crops.setdefault(p.stem, []).append(p)
+    files: list[tuple[Path, bool]] = []
+    for stem in sorted(set(inputs) | set(crops)):
+        photos = crops.get(stem, [])
+        if stem in inputs and len(photos) <= 1:
+            files.append((inputs[stem], True))
+            continue
+        if stem in inputs:
+            log(f"warning: {inputs[stem]} is ignored: {len(photos)} photos share its name "
+                f"({', '.join(p.name for p in photos)}), each is preprocessed as a sample")
+        files.extend((p, False) for p in photos)
+    return files

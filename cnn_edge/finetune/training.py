@@ -14,6 +14,7 @@ from cnn_edge.common import atomic
 from cnn_edge.common import run_dir as rd
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, DataError, RunDirError
+from cnn_edge.common.limits import MAX_RATIO, check_float
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
 from cnn_edge.trainer.training import check_fit_options
@@ -23,9 +24,10 @@ Log = Callable[[str], None]
 
 def validate_config(cfg: FinetuneConfig) -> None:
     """Reject options that cannot work, before anything heavy is read or imported."""
-    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
     if not cfg.mnist_ratio >= 0:
         raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
+    check_float("--mnist-ratio", cfg.mnist_ratio, 0.0, MAX_RATIO)
     if not 0 < cfg.holdout < 1:
         raise ConfigError(f"--holdout must be a fraction between 0 and 1, got {cfg.holdout}")
     if not (Path(cfg.run) / rd.MODEL).is_file():
@@ -84,7 +86,23 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
     from cnn_edge.common.mnist import load_mnist
 
     mnist = load_mnist(cfg.data)
-    run = rd.prepare_run_dir(Path(cfg.out), force=cfg.force, resume=False)  # only now: inputs are good
+    # Only now (inputs are good); built beside its place and switched in when complete.
+    target = rd.create_run(Path(cfg.out), force=cfg.force, kind="finetune", stage_new=True,
+                           inputs=(cfg.run, cfg.samples, cfg.data, mnist.source))
+    try:
+        result = _finetune_into(cfg, target, samples, warnings, (train_idx, held_idx), mnist, log)
+    except BaseException:
+        target.discard()
+        raise
+    target.commit()
+    return result
+
+
+def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, warnings: list[str],
+                   split: tuple[np.ndarray, np.ndarray], mnist: Any, log: Log) -> FinetuneResult:
+    """Fine-tune and write every artifact into `target.work`; the result names them at `target.path`."""
+    train_idx, held_idx = split
+    run = target.work
 
     from cnn_edge.common.quiet import native_stderr_silenced
 
@@ -126,7 +144,7 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
     steps = -(-len(x_fit) // cfg.batch_size) * cfg.epochs
     compile_model(model, cfg.learning_rate, "cosine", total_steps=steps)
     log(f"fine-tuning on {len(train_idx)} samples + {n_mnist} MNIST images for {cfg.epochs} epochs; "
-        f"frozen: {', '.join(frozen) or 'nothing'}; run directory {run}")
+        f"frozen: {', '.join(frozen) or 'nothing'}; run directory {target.path}")
 
     start = time.perf_counter()
     fit = model.fit(x_fit, y_fit, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
@@ -177,9 +195,10 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
         "config": _config_dict(cfg),
     }
     atomic.write_json(artifacts["metrics"], metrics)
+    final = {name: target.path / path.name for name, path in artifacts.items()}
     return FinetuneResult(
-        run_dir=run, model_path=artifacts["model"], samples_train=len(train_idx),
+        run_dir=target.path, model_path=final["model"], samples_train=len(train_idx),
         samples_holdout=len(held_idx), mnist_images=n_mnist, holdout_before=holdout_before,
         holdout_after=holdout_after, mnist_before=mnist_before, mnist_after=mnist_after,
-        train_seconds=train_seconds, warnings=warnings, artifacts=artifacts,
+        train_seconds=train_seconds, warnings=warnings, artifacts=final,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common import limits as lim
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, DataError, ModelError
 from cnn_edge.common.run_dir import MANIFEST
@@ -227,6 +228,10 @@ def validate_config(cfg: EvaluateConfig) -> None:
         raise ConfigError(f"--limit must be at least 1, got {cfg.limit}")
     if cfg.max_accuracy_loss is not None and cfg.max_accuracy_loss < 0:
         raise ConfigError(f"--max-accuracy-loss must be 0 or more, got {cfg.max_accuracy_loss}")
+    lim.check_float("--max-accuracy-loss", cfg.max_accuracy_loss, 0.0, lim.MAX_LOSS_PP)
+    lim.check_int("--warmup", cfg.warmup, 0, lim.MAX_TIMED_RUNS)
+    lim.check_int("--runs", cfg.runs, 0, lim.MAX_TIMED_RUNS)
+    lim.check_threads(cfg.threads)
     if not 0.5 <= cfg.confidence < 1.0:
         raise ConfigError(f"confidence must be in [0.5, 1), got {cfg.confidence}")
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cnn_edge.common import atomic
+from cnn_edge.common import limits as lim
 from cnn_edge.common import run_dir as rd
 from cnn_edge.common.errors import ConfigError, Interrupted, RunDirError
 from cnn_edge.common.mnist import load_mnist
@@ -29,7 +30,7 @@ from cnn_edge.trainer.config import (
 Log = Callable[[str], None]
 
 
-def check_fit_options(epochs: int, batch_size: int, learning_rate: float) -> None:
+def check_fit_options(epochs: int, batch_size: int, learning_rate: float, seed: int) -> None:
     """The options every Keras fit here takes (train, finetune): one clear line when unusable."""
     if epochs < 1:
         raise ConfigError(f"--epochs must be at least 1, got {epochs}")
@@ -37,11 +38,17 @@ def check_fit_options(epochs: int, batch_size: int, learning_rate: float) -> Non
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     if not learning_rate > 0:
         raise ConfigError(f"--learning-rate must be positive, got {learning_rate}")
+    lim.check_int("--epochs", epochs, 1, lim.MAX_EPOCHS)
+    lim.check_int("--batch-size", batch_size, 1, lim.MAX_BATCH)
+    lim.check_float("--learning-rate", learning_rate, 0.0, 10.0, low_open=True)
+    lim.check_seed(seed)
 
 
 def validate_config(cfg: TrainConfig) -> None:
     """Reject options that cannot work, before anything heavy is imported."""
-    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate)
+    check_fit_options(cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.seed)
+    lim.check_int("--hidden-units", cfg.hidden_units, 1, lim.MAX_HIDDEN_UNITS)
+    lim.check_int("--font-digits", cfg.font_digits, 0, lim.MAX_FONT_DIGITS)
     if cfg.arch not in ARCHES:
         raise ConfigError(f"unknown --arch {cfg.arch!r}", hint=f"choose one of: {', '.join(ARCHES)}")
     if cfg.lr_schedule not in LR_SCHEDULES:
@@ -199,12 +206,13 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
 
     `log` receives human-readable progress lines (the model summary, where files went); Keras'
     own progress bar follows `cfg.verbose`. Ctrl-C or SIGTERM raises `Interrupted` after the
-    last complete epoch's checkpoint is safe on disk.
+    last complete epoch's checkpoint is safe on disk. A run replaced with `force` is built
+    beside the old one and switched in only when complete; until then the old run is intact.
     """
     validate_config(cfg)
     initial_epoch, history = 0, {}
     if cfg.resume:
-        run = rd.prepare_run_dir(cfg.out, force=False, resume=True)
+        run = rd.resume_run(cfg.out)
         cfg, initial_epoch, history = _config_from_checkpoint(cfg, run)
         if initial_epoch >= cfg.epochs:
             raise ConfigError(
@@ -222,10 +230,26 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         x_fit = np.concatenate([x_fit, x_font])
         y_fit = np.concatenate([y_fit, y_font.astype(y_fit.dtype)])
         n_fonts = len(x_font)
-    if not cfg.resume:
+    if cfg.resume:
+        target = rd.RunTarget(path=run, work=run)
+    else:
         # Only now: bad data or options must not leave an empty run directory behind.
-        run = rd.prepare_run_dir(cfg.out, force=cfg.force, resume=False)
+        target = rd.create_run(cfg.out, force=cfg.force, inputs=(mnist.source, cfg.data), kind="train")
+    try:
+        result = _train_into(cfg, target, (x_fit, y_fit, x_val, y_val), mnist, n_fonts,
+                             initial_epoch, history, log)
+    except BaseException:
+        target.discard()  # a replacement that did not finish: the old run stays as it was
+        raise
+    target.commit()
+    return result
 
+
+def _train_into(cfg: TrainConfig, target: rd.RunTarget, split: tuple[np.ndarray, ...], mnist: Any,
+                n_fonts: int, initial_epoch: int, history: dict[str, list[float]], log: Log) -> TrainResult:
+    """Fit and write every artifact into `target.work`; the result names them at `target.path`."""
+    x_fit, y_fit, x_val, y_val = split
+    run = target.work
     from cnn_edge.common.quiet import native_stderr_silenced
 
     with native_stderr_silenced():  # TensorFlow's start-up chatter goes straight to fd 2
@@ -246,9 +270,10 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         compile_model(model, cfg.learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
     log(summary_text(model))
     fonts_note = f" ({n_fonts} of them handwriting-font digits)" if n_fonts else ""
+    replacing = " (replaced when this run is complete)" if target.staged else ""
     log(
         f"Training on {len(x_fit)} images{fonts_note}, validating on {len(x_val)} ({cfg.validation}); "
-        f"run directory {run}"
+        f"run directory {target.path}{replacing}"
     )
 
     # Raw pixels as float32: the model rescales to [0, 1] itself.
@@ -274,13 +299,17 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
                 verbose=cfg.verbose,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 143
+        if target.staged:
+            raise Interrupted(f"training interrupted; {target.path} is left as it was (the unfinished "
+                              "replacement was discarded)", exit_code=code) from None
         done = len(history.get("loss", []))
         saved = (
             f"checkpoint of epoch {done} kept in {run / rd.CHECKPOINT}" if done else "no epoch had finished"
         )
         raise Interrupted(
             f"training interrupted ({saved})",
-            exit_code=130 if isinstance(exc, KeyboardInterrupt) else 143,
+            exit_code=code,
             hint=f"continue with `cnn-edge train --out {run} --resume`" if done else None,
         ) from None
     train_seconds = time.perf_counter() - start
@@ -317,14 +346,15 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None) -> TrainResult:
         "config": _config_dict(cfg),
     }
     atomic.write_json(artifacts["metrics"], metrics)
+    final = {name: target.path / path.name for name, path in artifacts.items()}
     return TrainResult(
-        run_dir=run,
-        model_path=artifacts["model"],
+        run_dir=target.path,
+        model_path=final["model"],
         test_accuracy=float(test_accuracy),
         test_loss=float(test_loss),
         params=int(model.count_params()),
         epochs_run=metrics["epochs"],
         train_seconds=train_seconds,
         history=history,
-        artifacts=artifacts,
+        artifacts=final,
     )

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from cnn_edge.common import limits as lim
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, RunDirError
 from cnn_edge.common.formats import BY_NAME, FORMATS, REFERENCE
 from cnn_edge.common.platform import usable_cores
@@ -44,6 +45,9 @@ def _validate(cfg: BenchmarkConfig) -> None:
                           hint="pass --run with a folder made by `cnn-edge train`")
     if cfg.runs < 1 or cfg.warmup < 0 or cfg.batch < 1 or any(b < 1 for b in cfg.batch_sweep):
         raise ConfigError("--runs and --batch must be at least 1, --warmup at least 0")
+    lim.check_int("--runs", cfg.runs, 1, lim.MAX_TIMED_RUNS)
+    lim.check_int("--warmup", cfg.warmup, 0, lim.MAX_TIMED_RUNS)
+    lim.check_int("--batch", cfg.batch, 1, lim.MAX_BATCH)
 
 
 def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None) -> BenchmarkResult:
