@@ -61,7 +61,7 @@ def test_zero_ranges_leave_the_images_alone(digits: np.ndarray) -> None:
 
 
 def test_pipeline_is_seeded_and_reshuffles_each_epoch(digits: np.ndarray) -> None:
-    from cnn_edge.trainer.training import augmented_dataset
+    from cnn_edge.trainer.datasets import augmented_dataset
 
     labels = np.arange(len(digits)) % 10
     cfg = TrainConfig(augment="camera", batch_size=16, seed=5)

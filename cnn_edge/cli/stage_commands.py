@@ -64,6 +64,19 @@ def train(
             "images: other writers' shapes (closed 4s, flagged 1s) (default: 16 with --augment, else 0)"
         ),
     ] = None,
+    distribute: Annotated[
+        str,
+        typer.Option(help="none, mirrored (every local GPU, else the CPU) or multi-worker (see --workers)"),
+    ] = "none",
+    workers: Annotated[
+        str | None,
+        typer.Option(
+            help="multi-worker: all workers' host:port, chief first, comma-separated (default: TF_CONFIG)"
+        ),
+    ] = None,
+    worker_index: Annotated[
+        int | None, typer.Option(help="multi-worker: this machine's place in --workers (0 = chief)")
+    ] = None,
 ) -> None:
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
@@ -75,7 +88,9 @@ def train(
         learning_rate=learning_rate, lr_schedule=lr_schedule, data=data, train_limit=train_limit,
         validation=validation, validation_size=validation_size, seed=seed, force=force, resume=resume,
         verbose=2 if quiet else 1, augment=(augment_preset or "camera") if augment else None,
-        font_digits=font_digits,
+        font_digits=font_digits, distribute=distribute,
+        workers=tuple(w.strip() for w in workers.split(",") if w.strip()) if workers else (),
+        worker_index=worker_index,
     )
     with user_errors():
         result = run_training(cfg, log=render.out)

@@ -59,3 +59,7 @@ class Interrupted(CnnEdgeError):
 
 class DeployError(CnnEdgeError):
     """A device that cannot be reached, refuses the key, lacks cnn-edge, or has no room for the bundle."""
+
+
+class ClusterError(CnnEdgeError):
+    """A training cluster that cannot form or broke: bad TF_CONFIG, a worker unreachable or gone."""

@@ -17,7 +17,7 @@ from cnn_edge.common.errors import ConfigError, DataError, RunDirError
 from cnn_edge.common.limits import MAX_RATIO, check_float
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
-from cnn_edge.trainer.training import check_fit_options
+from cnn_edge.trainer.options import check_fit_options
 
 Log = Callable[[str], None]
 

@@ -17,6 +17,11 @@ AUGMENT_EPOCHS = 20
 # Varied copies of each training font's digits `cnn-edge train --augment` adds when --font-digits
 # is not given (`cnn_edge.trainer.font_digits`; measured: benchmarks/results/augment.md).
 AUGMENT_FONT_DIGITS = 16
+# `--distribute`: "none" trains in this process on TensorFlow's default device; "mirrored" copies
+# the model onto every local device (GPUs, else the CPU) with tf.distribute.MirroredStrategy;
+# "multi-worker" trains synchronously across processes or machines with
+# tf.distribute.MultiWorkerMirroredStrategy (cluster from --workers/--worker-index or TF_CONFIG).
+DISTRIBUTE_MODES = ("none", "mirrored", "multi-worker")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,14 @@ class TrainConfig:
             fonts only) added to the training images, 0 for none: shapes MNIST's writers rarely
             drew (closed 4s, flagged 1s, crossed 7s). Never in the validation or test images.
             None: AUGMENT_FONT_DIGITS with `augment`, else 0.
+        distribute: one of DISTRIBUTE_MODES. Under "mirrored" and "multi-worker" `batch_size` is
+            per replica and `learning_rate` is for that batch: the global batch and the rate grow
+            with the number of replicas (`cnn_edge.trainer.distribute.scaled`).
+        workers: "multi-worker" only: every worker's host:port, the chief (worker 0) first; empty
+            reads the cluster from the TF_CONFIG environment variable instead.
+        worker_index: "multi-worker" with `workers`: this process's place in that list.
+        worker_timeout: seconds a worker waits for the others (to start, and in each collective
+            step) before it gives up with one clear line instead of hanging.
     """
 
     out: Path | None = None
@@ -71,6 +84,10 @@ class TrainConfig:
     verbose: int = 1
     augment: str | None = None
     font_digits: int | None = None
+    distribute: str = "none"
+    workers: tuple[str, ...] = ()
+    worker_index: int | None = None
+    worker_timeout: float = 300.0
 
     def __post_init__(self) -> None:
         # The recipe's defaults live here, not in the CLI: a library caller asking for
