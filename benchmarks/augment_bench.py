@@ -1,22 +1,24 @@
-"""Issue 9 benchmark: the same training with and without `--augment`, measured on photos.
+"""Issues 9 and 16 benchmark: `cnn-edge train` recipes measured on writers the model never saw.
 
-    python benchmarks/augment_bench.py RUN_DIR [RUN_DIR ...] --photos /work/photos-bench [--tune]
+    python benchmarks/augment_bench.py RUN_DIR [RUN_DIR ...] [--photos /work/photos-bench] [--tune]
         [--json OUT.json]
 
 Each RUN_DIR is a `cnn-edge train` run converted with `cnn-edge convert --run RUN_DIR --int8`.
-Per run: MNIST test accuracy (float from metrics.json, int8 from manifest.json), the fixed photo
-set through the runtime's own `Classifier.classify` (mnist/, sklearn/), the card video through
-`run_camera` (`raw_label` against cards.csv), and sklearn's glyphs cut clean to 28x28 (no camera:
-the ceiling). All int8, 1 interpreter thread.
+Everything is int8 through the runtime's own `Classifier`, 1 interpreter thread; no TensorFlow.
 
-Also the handwriting fonts that training never uses (`cnn_edge.trainer.font_digits`, every fifth
-font): each glyph as a clean scan and in 3 photo renders (seed 4242), other writers at full
-resolution beside sklearn's 8x8 scans.
+Per run: MNIST test accuracy (float from metrics.json, int8 from manifest.json), then the held-out
+writers of other people's real handwriting (`cnn_edge.trainer.other_writers`: optdigits windep,
+pendigits writers 30-43, semeion block 5, all of mfeat), each digit as a clean scan (the runtime's
+`preprocess` of the digit drawn 128 px high; pendigits redrawn from its pen trajectory with one
+10-px pen) and, for up to 1,000 digits per set, as a camera-like photo from the renderer
+(`cnn_edge.testing.synthetic_photos.render_photo`, seed 16016 + set number) through `classify`.
+Also the handwriting fonts that training never uses, clean and in 3 photo renders (seed 4242).
 
---tune adds the set the augmentation was tuned on, never the fixed set: fresh renders (seed 777)
-of the sklearn glyphs with index % 5 != 0 only. The fixed photo set is the held-out result; its
-photos of glyphs with index % 5 == 0 are also reported alone (glyphs never looked at in tuning).
-No TensorFlow is imported.
+--photos adds the fixed set of benchmarks/make_photo_sets.py: photos of MNIST test digits and the
+card video (`run_camera`, `raw_label` against cards.csv). Its sklearn/ photos (optdigits windep
+rebuilt from 8x8 block counts) are replaced by the windep digits themselves at 32x32.
+--tune adds the validation writers (optdigits cv, pendigits 27-29, semeion block 4), clean: the
+only other-writer figures a recipe may be chosen on.
 """
 
 from __future__ import annotations
@@ -35,12 +37,13 @@ from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
 from cnn_edge.testing import synthetic_photos as sp
 from cnn_edge.trainer.font_digits import load_font_digits
+from cnn_edge.trainer.other_writers import SETS, load_set
+from cnn_edge.trainer.writer_images import frame_like_mnist, glyph_mask
 
-TUNE_SEED = 777
 FONT_PHOTO_SEED = 4242
 FONT_PHOTO_RENDERS = 3
-FIXED_SET_SEED = 20240  # benchmarks/make_photo_sets.py SEED
-N_FIXED_SKLEARN = 1000
+WRITER_PHOTO_SEED = 16016
+WRITER_PHOTOS_PER_SET = 1000
 
 
 def _rate(right: int, n: int) -> dict[str, float | int]:
@@ -48,25 +51,14 @@ def _rate(right: int, n: int) -> dict[str, float | int]:
 
 
 def photo_scores(clf: Classifier, photos: Path) -> dict[str, dict]:
-    """The fixed photo set through the runtime's classify; sklearn also split by glyph index % 5."""
+    """The fixed set's photos of MNIST test digits through the runtime's classify."""
     import cv2
 
-    out: dict[str, dict] = {}
-    # make_photo_set draws its glyph order first from a fresh generator seeded like this.
-    glyph_of = np.random.default_rng(FIXED_SET_SEED).permutation(1797)[:N_FIXED_SKLEARN]
-    for name in ("mnist", "sklearn"):
-        right = n = held_right = held_n = 0
-        for item in sp.read_labels(photos / name):
-            label = clf.classify(cv2.imread(str(item.path), cv2.IMREAD_UNCHANGED)).label
-            n += 1
-            right += label == item.label
-            if name == "sklearn" and glyph_of[int(Path(item.path).stem)] % 5 == 0:
-                held_n += 1
-                held_right += label == item.label
-        out[name] = _rate(right, n)
-        if name == "sklearn":
-            out["sklearn glyphs %5==0"] = _rate(held_right, held_n)
-    return out
+    right = n = 0
+    for item in sp.read_labels(photos / "mnist"):
+        n += 1
+        right += clf.classify(cv2.imread(str(item.path), cv2.IMREAD_UNCHANGED)).label == item.label
+    return {"mnist photos": _rate(right, n)}
 
 
 def video_scores(model: Path, photos: Path) -> dict[str, dict]:
@@ -92,21 +84,27 @@ def video_scores(model: Path, photos: Path) -> dict[str, dict]:
     return {k: _rate(*v) for k, v in counts.items()}
 
 
-def clean_sklearn(clf: Classifier) -> dict[str, dict]:
-    """All 1,797 sklearn glyphs as a perfect scan cut by `preprocess`: the ceiling for photos."""
-    sk = sp.sklearn_glyphs()
-    right = {0: 0, 1: 0}
-    n = {0: 0, 1: 0}
-    for i, (mask, label) in enumerate(zip(sk.masks, sk.labels, strict=True)):
-        digit = preprocess(sp.clean_scan(mask), DEFAULT)
-        part = int(i % 5 != 0)
-        n[part] += 1
-        right[part] += digit is not None and clf.classify_digit(digit).label == label
-    return {
-        "sklearn clean": _rate(right[0] + right[1], n[0] + n[1]),
-        "sklearn clean %5==0": _rate(right[0], n[0]),
-        "sklearn clean %5!=0": _rate(right[1], n[1]),
-    }
+def other_writers(clf: Classifier, role: str, photos: bool) -> dict[str, dict]:
+    """Every digit of `role` ("test": held out, "val": tuning) clean; up to 1,000 per set as photos."""
+    out: dict[str, dict] = {}
+    for k, name in enumerate(SETS):
+        ws = load_set(name)
+        rows = ws.indices(role)
+        if not len(rows):
+            continue
+        right = 0
+        for i in rows:
+            digit = frame_like_mnist(glyph_mask(ws, int(i)))
+            right += digit is not None and clf.classify_digit(digit).label == ws.y[i]
+        out[f"{name} {role} clean"] = _rate(right, len(rows))
+        if photos:
+            rng = np.random.default_rng(WRITER_PHOTO_SEED + k)
+            pick = rng.choice(rows, min(WRITER_PHOTOS_PER_SET, len(rows)), replace=False)
+            right = sum(
+                clf.classify(sp.render_photo(glyph_mask(ws, int(i)), rng)).label == ws.y[i] for i in pick
+            )
+            out[f"{name} {role} photos"] = _rate(right, len(pick))
+    return out
 
 
 def held_out_fonts(clf: Classifier) -> dict[str, dict]:
@@ -134,20 +132,7 @@ def held_out_fonts(clf: Classifier) -> dict[str, dict]:
     }
 
 
-def tune_scores(clf: Classifier, n: int = 1000) -> dict[str, dict]:
-    """Fresh renders of the tuning glyphs (index % 5 != 0), seed 777: what the knobs were tuned on."""
-    sk = sp.sklearn_glyphs()
-    tune = sk.take([i for i in range(len(sk)) if i % 5 != 0])
-    rng = np.random.default_rng(TUNE_SEED)
-    order = rng.permutation(len(tune))[:n]
-    right = 0
-    for i in order:
-        photo = sp.render_photo(tune.masks[i], rng)
-        right += clf.classify(photo).label == tune.labels[i]
-    return {"tune: sklearn %5!=0 renders (seed 777)": _rate(right, len(order))}
-
-
-def measure(run: Path, photos: Path, tune: bool) -> dict:
+def measure(run: Path, photos: Path | None, tune: bool) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
     manifest = json.loads((run / "manifest.json").read_text())
     int8 = next(m for m in manifest["models"] if m["format"] == "int8")
@@ -160,21 +145,24 @@ def measure(run: Path, photos: Path, tune: bool) -> dict:
         "seconds_per_epoch": metrics["seconds_per_epoch"],
         "mnist test float": metrics["test_accuracy"],
         "mnist test int8": int8["accuracy"],
+        "other_writer_images": metrics.get("other_writer_images", {}),
+        "font_digit_images": metrics.get("font_digit_images", 0),
     }
-    res.update(photo_scores(clf, photos))
-    res.update(video_scores(model, photos))
-    res.update(clean_sklearn(clf))
+    res.update(other_writers(clf, "test", photos=True))
     res.update(held_out_fonts(clf))
+    if photos is not None:
+        res.update(photo_scores(clf, photos))
+        res.update(video_scores(model, photos))
     if tune:
-        res.update(tune_scores(clf))
+        res.update(other_writers(clf, "val", photos=False))
     return res
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", type=Path)
-    ap.add_argument("--photos", type=Path, required=True)
-    ap.add_argument("--tune", action="store_true", help="also the tuning renders (not the fixed set)")
+    ap.add_argument("--photos", type=Path, default=None, help="the fixed set of make_photo_sets.py")
+    ap.add_argument("--tune", action="store_true", help="also the validation writers (clean)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     results = [measure(run, a.photos, a.tune) for run in a.runs]
@@ -186,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             elif isinstance(v, float):
                 print(f"  {k:<40} {v:.4f}")
     if a.json:
-        a.json.write_text(json.dumps(results, indent=1))
+        a.json.write_text(json.dumps(results, indent=1, default=str))
     return 0
 
 

@@ -29,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     from cnn_edge.common.mnist import load_mnist
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer.augment import augment_batch, preset
-    from cnn_edge.trainer.models import build_model, compile_model
     from cnn_edge.trainer.datasets import augmented_dataset
+    from cnn_edge.trainer.models import build_model, compile_model
     from cnn_edge.trainer.training_set import split_data
 
     cfg = TrainConfig(augment=a.preset)

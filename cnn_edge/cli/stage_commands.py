@@ -64,6 +64,14 @@ def train(
             "images: other writers' shapes (closed 4s, flagged 1s) (default: 16 with --augment, else 0)"
         ),
     ] = None,
+    other_writers: Annotated[
+        str | None,
+        typer.Option(
+            help="Real handwriting of other writers to learn from, comma-separated: optdigits, pendigits, "
+            "semeion (their training writers only; held-out writers never), or none "
+            "(default: optdigits,pendigits with --augment, else none)"
+        ),
+    ] = None,
     distribute: Annotated[
         str,
         typer.Option(help="none, mirrored (every local GPU, else the CPU) or multi-worker (see --workers)"),
@@ -81,6 +89,7 @@ def train(
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
+    from cnn_edge.trainer.other_writers import parse_parts
 
     augment = augment or augment_preset is not None  # a preset alone implies --augment
     cfg = TrainConfig(
@@ -89,6 +98,7 @@ def train(
         validation=validation, validation_size=validation_size, seed=seed, force=force, resume=resume,
         verbose=2 if quiet else 1, augment=(augment_preset or "camera") if augment else None,
         font_digits=font_digits, distribute=distribute,
+        other_writers=None if other_writers is None else parse_parts(other_writers),
         workers=tuple(w.strip() for w in workers.split(",") if w.strip()) if workers else (),
         worker_index=worker_index,
     )

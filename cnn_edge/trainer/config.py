@@ -22,6 +22,12 @@ AUGMENT_FONT_DIGITS = 16
 # "multi-worker" trains synchronously across processes or machines with
 # tf.distribute.MultiWorkerMirroredStrategy (cluster from --workers/--worker-index or TF_CONFIG).
 DISTRIBUTE_MODES = ("none", "mirrored", "multi-worker")
+# Other writers' real handwriting `cnn-edge train --augment` learns from when --other-writers is not
+# given: the training writers of these sets only (`cnn_edge.trainer.other_writers` owns the split:
+# optdigits windep, pendigits writers 30-43, semeion block 5 and all of mfeat are held out), each
+# digit in `AUGMENT_OTHER_WRITER_COPIES` varied renders (measured: benchmarks/results/augment.md).
+AUGMENT_OTHER_WRITERS = ("optdigits", "pendigits")
+AUGMENT_OTHER_WRITER_COPIES = 1
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,12 @@ class TrainConfig:
         worker_index: "multi-worker" with `workers`: this process's place in that list.
         worker_timeout: seconds a worker waits for the others (to start, and in each collective
             step) before it gives up with one clear line instead of hanging.
+        other_writers: sets of real handwriting by other writers whose TRAINING writers join the
+            training images ("optdigits", "pendigits", "semeion"; empty for none, the seed's
+            recipe). Their validation and held-out writers never do (`cnn_edge.trainer.other_writers`).
+            None: AUGMENT_OTHER_WRITERS with `augment`, else none.
+        other_writer_copies: varied renders of each of those digits (pen, slant, rotation, width),
+            each framed by the runtime's own preprocessing.
     """
 
     out: Path | None = None
@@ -88,15 +100,22 @@ class TrainConfig:
     workers: tuple[str, ...] = ()
     worker_index: int | None = None
     worker_timeout: float = 300.0
+    other_writers: tuple[str, ...] | None = None
+    other_writer_copies: int = AUGMENT_OTHER_WRITER_COPIES
 
     def __post_init__(self) -> None:
         # The recipe's defaults live here, not in the CLI: a library caller asking for
         # `augment` gets the same 20 epochs and font digits as `cnn-edge train --augment`.
         augmented = self.augment is not None
+        for name in ("workers", "other_writers"):  # a list when read back from checkpoint.json
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.epochs is None:
             object.__setattr__(self, "epochs", AUGMENT_EPOCHS if augmented else DEFAULT_EPOCHS)
         if self.font_digits is None:
             object.__setattr__(self, "font_digits", AUGMENT_FONT_DIGITS if augmented else 0)
+        if self.other_writers is None:
+            object.__setattr__(self, "other_writers", AUGMENT_OTHER_WRITERS if augmented else ())
 
 
 @dataclass(frozen=True)

@@ -44,4 +44,17 @@ def validate_config(cfg: TrainConfig) -> None:
         raise ConfigError(f"--train-limit must be at least 1, got {cfg.train_limit}")
     if cfg.validation == "holdout" and cfg.validation_size < 1:
         raise ConfigError(f"--validation-size must be at least 1, got {cfg.validation_size}")
+    _check_other_writers(cfg)
     check_distribute(cfg)
+
+
+def _check_other_writers(cfg: TrainConfig) -> None:
+    from cnn_edge.trainer.other_writers import TRAINABLE
+
+    unknown = [name for name in cfg.other_writers or () if name not in TRAINABLE]
+    if unknown:
+        raise ConfigError(
+            f"unknown --other-writers set {', '.join(map(repr, unknown))}",
+            hint=f"choose from: {', '.join(TRAINABLE)} (mfeat is test-only)",
+        )
+    lim.check_int("other_writer_copies", cfg.other_writer_copies, 0, lim.MAX_FONT_DIGITS)

@@ -28,6 +28,7 @@ from cnn_edge.trainer.distribute import (
     worker_scratch,
 )
 from cnn_edge.trainer.options import validate_config
+from cnn_edge.trainer.other_writers import HELD_OUT
 from cnn_edge.trainer.training_set import FONT, TrainingSet, training_set
 
 Log = Callable[[str], None]
@@ -134,6 +135,8 @@ def _train_into(cfg: TrainConfig, target: rd.RunTarget, data: TrainingSet, mnist
         "seconds_per_epoch": round(train_seconds / max(1, cfg.epochs - initial_epoch), 2),
         "train_images": len(data.x_fit),
         "font_digit_images": data.extra.get(FONT, 0),
+        "other_writer_images": {k: n for k, n in data.extra.items() if k != FONT},
+        "other_writers_held_out": dict(HELD_OUT),  # the writers no run trains on, in words
         "validation": cfg.validation,
         "validation_images": len(data.x_val),
         "data": str(mnist.source),
