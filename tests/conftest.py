@@ -119,3 +119,15 @@ def converted_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     shutil.copytree(tiny_run, out)
     convert(ConvertConfig(run=out, formats=("float32", "int8")))
     return out
+
+
+@pytest.fixture(scope="module")
+def sshd_ready() -> None:
+    """Skip without OpenSSH's server, or fail where CI promised it ($CNN_EDGE_REQUIRE_SSHD, .ci/run)."""
+    from tests import sshd
+
+    reason = sshd.unavailable_reason()
+    if reason and os.environ.get("CNN_EDGE_REQUIRE_SSHD"):
+        pytest.fail(f"CNN_EDGE_REQUIRE_SSHD is set but {reason}")
+    if reason:
+        pytest.skip(reason)

@@ -96,11 +96,12 @@ class SshServer:
 DEVICE_PATH = "/usr/bin:/bin"
 
 
-def start_sshd(root: Path, path: str = DEVICE_PATH) -> SshServer:
+def start_sshd(root: Path, path: str = DEVICE_PATH, client_key: Path | None = None) -> SshServer:
     """Start sshd on a free port of 127.0.0.1 and wait until it accepts connections.
 
     `path` is the PATH the device's commands see (a folder without python3 makes a device
-    without Python).
+    without Python). `client_key`: accept this existing key (a fleet shares one) instead of a
+    new one.
     """
     root.mkdir(parents=True, exist_ok=True)
     home = root / "home"
@@ -115,8 +116,12 @@ def start_sshd(root: Path, path: str = DEVICE_PATH) -> SshServer:
     login.chmod(0o755)
     host_key = root / "host_ed25519"
     host_public = keygen(host_key)
-    client_key = root / "client_ed25519"
-    (root / "authorized_keys").write_text(keygen(client_key) + "\n")
+    if client_key is None:
+        client_key = root / "client_ed25519"
+        public = keygen(client_key)
+    else:
+        public = client_key.with_suffix(".pub").read_text().strip()
+    (root / "authorized_keys").write_text(public + "\n")
     user = getpass.getuser()
     port = free_port()
     config = root / "sshd_config"
@@ -144,3 +149,21 @@ def start_sshd(root: Path, path: str = DEVICE_PATH) -> SshServer:
                 raise RuntimeError("sshd did not start listening within 15 s") from None
             time.sleep(0.05)
     return SshServer(root, port, user, " ".join(host_public.split()[:2]), client_key, home, proc)
+
+
+def fleet_client_config(path: Path, servers: dict[str, SshServer], key: Path, extra: str = "") -> Path:
+    """One ssh_config for a fleet: `Host NAME` per server, `extra` blocks, and for any host (an
+    inventory's ansible_host/ansible_port) the shared `key` and every server's host key."""
+    known = path.with_name(path.name + "_known_hosts")
+    known.write_text(
+        "".join(f"[127.0.0.1]:{s.port} {s.host_public_key}\n" for s in servers.values())
+    )
+    user = next(iter(servers.values())).user if servers else getpass.getuser()
+    blocks = [f"Host {name}\n  HostName 127.0.0.1\n  Port {s.port}\n" for name, s in servers.items()]
+    blocks.append(extra)
+    blocks.append(
+        f"Host *\n  User {user}\n  IdentityFile {key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known}\n  GlobalKnownHostsFile /dev/null\n"
+    )
+    path.write_text("".join(blocks))
+    return path

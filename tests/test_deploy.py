@@ -29,16 +29,6 @@ REMOTE_CNN_EDGE = str(Path(sys.executable).parent / "cnn-edge")
 
 
 @pytest.fixture(scope="module")
-def sshd_ready() -> None:
-    """Skip without OpenSSH's server, or fail where CI promised it ($CNN_EDGE_REQUIRE_SSHD, .ci/run)."""
-    reason = sshd.unavailable_reason()
-    if reason and os.environ.get("CNN_EDGE_REQUIRE_SSHD"):
-        pytest.fail(f"CNN_EDGE_REQUIRE_SSHD is set but {reason}")
-    if reason:
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
 def server(sshd_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[sshd.SshServer]:
     srv = sshd.start_sshd(tmp_path_factory.mktemp("sshd"))
     yield srv

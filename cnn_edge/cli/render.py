@@ -176,6 +176,14 @@ def deploy_result(result: Any) -> None:
     out(f"report: {result.report_path}")
 
 
+def fleet_result(result: Any) -> None:
+    """A fleet rollout: one row per device, then the summary and each failed device's line."""
+    from cnn_edge.cli.tables import fleet_lines, fleet_table
+
+    plain_console(piped_width=160).print(fleet_table(result))
+    out("\n".join(fleet_lines(result)))
+
+
 def bundle_result(result: Any) -> None:
     for f in result.files:
         out(f"  {result.top_dir}/{f.name}  {f.size_bytes:,} B")

@@ -120,3 +120,31 @@ def convert_table(result: Any) -> Table:
             "" if loss is None or name == "float32" else f"{loss:+.2f} pp",
         )
     return t
+def fleet_table(result: Any) -> Table:
+    """One row per device of a `FleetResult`: status, figures, what was copied, what to do."""
+    from cnn_edge.deploy.fleet_report import COLUMNS, cell
+
+    colour = {"ok": "green", "skipped": "dim"}
+    t = Table(title=f"cnn-edge deploy: {result.run.name} to {len(result.devices)} devices")
+    for col in ("device", "status", *(h for h, _ in COLUMNS), "copied"):
+        t.add_column(col, overflow="fold")
+    for d in result.devices:
+        s = d.summary or {}
+        status = Text(d.status, style=colour.get(d.status, "red"))
+        copied = str(len(d.copied)) if d.copied else "-"
+        t.add_row(d.name, status, *(cell(k, s.get(k)) for _, k in COLUMNS), copied)
+    return t
+
+
+def fleet_lines(result: Any) -> list[str]:
+    """Under the table: the summary, each failed device's line, and where the report is."""
+    from cnn_edge.deploy.fleet import OK
+    from cnn_edge.deploy.fleet_report import spread_line
+
+    lines = [spread_line(result.summary)]
+    lines += [f"{d.name}: {d.status}: {d.problem}" for d in result.devices if d.status != OK]
+    lines.append(f"report: {result.json_path} and {result.md_path}"
+                 + (f" and {result.png_path}" if result.png_path else ""))
+    if result.png_note:
+        lines.append(f"note: {result.png_note}")
+    return lines

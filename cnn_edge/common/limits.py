@@ -24,6 +24,9 @@ MAX_CALIBRATION = 1_000_000
 MAX_RATIO = 1_000.0
 MAX_INTERVAL_S = 86_400.0  # a day between two collected samples
 MAX_LOSS_PP = 100.0  # an accuracy loss in percentage points
+MAX_LATENCY_MS = 3_600_000.0  # an hour per image
+MAX_DEVICES = 100_000  # a fleet, or its canaries
+MAX_PARALLEL = 256  # devices deployed at once: each is an ssh process and a thread here
 
 # Images: a 48 MP phone photo (8000x6000) is the largest a user passes on purpose, so the
 # default leaves it room; its 8-bit BGR bitmap is 144 MB, which a 1 GB Pi can still decode.

@@ -1,9 +1,9 @@
 """Get a run's edge bundle onto a device: `cnn-edge bundle` (a .tar.gz) and `cnn-edge deploy` (over SSH).
 
-Public entry points: `make_bundle(BundleConfig) -> BundleResult` and
-`deploy(DeployConfig) -> DeployResult`. Neither imports TensorFlow: the bundle is the run's
-.tflite files and manifest, and the workstation's side of the comparison is the edge runtime's
-own `evaluate`.
+Public entry points: `make_bundle(BundleConfig) -> BundleResult`,
+`deploy(DeployConfig) -> DeployResult` and, for many devices, `deploy_fleet(FleetConfig) ->
+FleetResult`. None imports TensorFlow: the bundle is the run's .tflite files and manifest, and
+the workstation's side of the comparison is the edge runtime's own `evaluate`.
 """
 
 from cnn_edge.deploy.bundle import make_bundle
@@ -16,6 +16,8 @@ from cnn_edge.deploy.config import (
     DeployResult,
 )
 from cnn_edge.deploy.deploy import deploy
+from cnn_edge.deploy.fleet import FleetConfig, FleetResult, deploy_fleet
+from cnn_edge.deploy.gates import Gates
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -24,6 +26,10 @@ __all__ = [
     "BundleResult",
     "DeployConfig",
     "DeployResult",
+    "FleetConfig",
+    "FleetResult",
+    "Gates",
     "deploy",
+    "deploy_fleet",
     "make_bundle",
 ]

@@ -80,6 +80,12 @@ class DeployConfig:
         camera: also check this camera on the device (index or picamera2); None skips it.
         connect_timeout: seconds to wait for the SSH connection.
         progress: called with one short line per step (the CLI prints it); None is silent.
+        keep_previous: keep the files the switch replaces on the device (in .cnn-edge-previous)
+            so `previous.roll_back` can restore them; a fleet rollout sets it.
+        on_switch: called with the names of the files just switched into place (before the
+            check), so a caller knows the device's bundle changed even when the check then fails.
+        workstation_evaluate: this computer's `evaluate --json` of the same model and images,
+            measured once by a fleet rollout; None measures it here for this deploy.
     """
 
     run: Path
@@ -95,6 +101,9 @@ class DeployConfig:
     camera: str | None = None
     connect_timeout: float = 10.0
     progress: Callable[[str], None] | None = None
+    keep_previous: bool = False
+    on_switch: Callable[[tuple[str, ...]], None] | None = None
+    workstation_evaluate: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -42,15 +42,11 @@ def deploy(cfg: DeployConfig) -> DeployResult:
     say = cfg.progress or (lambda _line: None)
     files = collect_bundle(cfg.run, cfg.formats)
     target = parse_target(cfg.to, run_name(cfg.run))
-    with SshSession(
-        target.destination,
-        ssh_config=cfg.ssh_config,
-        options=cfg.ssh_options,
-        accept_new_host_key=cfg.accept_new_host_key,
-        connect_timeout=cfg.connect_timeout,
-    ) as ssh:
+    with session_for(cfg, target) as ssh:
         say(f"connecting to {target.destination}")
-        state, changed = _sync(ssh, target, files, say)
+        state, changed = _sync(ssh, target, files, say, cfg.keep_previous)
+        if changed and cfg.on_switch is not None:
+            cfg.on_switch(tuple(f.name for f in changed))
         report = _check_device(ssh, target, files, cfg, say) if cfg.check else None
     unchanged = tuple(f.name for f in files if f not in changed)
     report_path = None
@@ -78,8 +74,19 @@ def deploy(cfg: DeployConfig) -> DeployResult:
     )
 
 
+def session_for(cfg: DeployConfig, target: Target) -> SshSession:
+    """The SSH session of one deploy (and of its rollback), as cfg says to connect."""
+    return SshSession(
+        target.destination,
+        ssh_config=cfg.ssh_config,
+        options=cfg.ssh_options,
+        accept_new_host_key=cfg.accept_new_host_key,
+        connect_timeout=cfg.connect_timeout,
+    )
+
+
 def _sync(
-    ssh: SshSession, target: Target, files: tuple[BundleFile, ...], say: Any
+    ssh: SshSession, target: Target, files: tuple[BundleFile, ...], say: Any, keep_previous: bool = False
 ) -> tuple[remote.RemoteState, list[BundleFile]]:
     """Copy the files whose sha256 differs on the device, then check every file there."""
     names = [f.name for f in files]
@@ -96,7 +103,7 @@ def _sync(
     )
     _check_space(state, size, where)
     started = time.perf_counter()
-    final = _upload(ssh, target, changed, names, where)
+    final = _upload(ssh, target, changed, names, where, keep_previous)
     say(f"copied {len(changed)} files in {time.perf_counter() - started:.1f} s")
     _verify(files, final, where)
     say(f"sha256 verified on the device: {len(files)}/{len(files)} files")
@@ -106,7 +113,7 @@ def _sync(
 def _inspect(ssh: SshSession, target: Target, names: list[str]) -> remote.RemoteState:
     done = ssh.run(remote.inspect_script(target.path, names))
     if done.returncode != 0:
-        raise _remote_failure(done, f"{target.destination}:{target.path}", "checking the folder")
+        raise remote_failure(done, f"{target.destination}:{target.path}", "checking the folder")
     return remote.parse_inspect(done.stdout)
 
 
@@ -140,7 +147,7 @@ REMOTE_FAILURES: dict[int, tuple[str, str]] = {
 }
 
 
-def _remote_failure(done: Completed, where: str, step: str) -> DeployError:
+def remote_failure(done: Completed, where: str, step: str) -> DeployError:
     """One clear error for a remote script that failed: a full disk first, then by exit code."""
     message = _last_line(done.stderr)
     if "No space left" in done.stderr:
@@ -167,10 +174,15 @@ def _check_space(state: remote.RemoteState, size: int, where: str) -> None:
 
 
 def _upload(
-    ssh: SshSession, target: Target, changed: list[BundleFile], names: list[str], where: str
+    ssh: SshSession,
+    target: Target,
+    changed: list[BundleFile],
+    names: list[str],
+    where: str,
+    keep_previous: bool = False,
 ) -> dict[str, str]:
     """Stream the changed files as a tar.gz; the device swaps them in only when all arrived intact."""
-    cmd = ssh.start(remote.upload_script(target.path, changed, names))
+    cmd = ssh.start(remote.upload_script(target.path, changed, names, keep_previous))
     try:
         write_tar(cmd.stdin, tuple(changed), mtime=int(time.time()))  # files dated as copied
     except BrokenPipeError:
@@ -186,7 +198,7 @@ def _upload(
         raise
     done = cmd.finish()
     if done.returncode != 0:
-        raise _remote_failure(done, where, "the copy")
+        raise remote_failure(done, where, "the copy")
     return remote.parse_hashes(done.stdout)
 
 
@@ -225,8 +237,10 @@ def _check_device(
     images = f"{cfg.eval_limit:,}" if cfg.eval_limit else "all"
     say(f"running cnn-edge evaluate on the device ({model}, {images} evaluation images)")
     device_eval = _remote_json(ssh, target, cmd, eval_args, "evaluate", ok_codes=(0,))
-    say("running the same evaluate here, for the side-by-side comparison")
-    workstation_eval = _local_evaluate(cfg.run / model, cfg)
+    workstation_eval = cfg.workstation_evaluate
+    if workstation_eval is None:
+        say("running the same evaluate here, for the side-by-side comparison")
+        workstation_eval = _local_evaluate(cfg.run / model, cfg)
     notes = []
     remote_version = probe.get("version", "").removeprefix("cnn-edge ").strip()
     if remote_version and remote_version != __version__:
@@ -328,6 +342,11 @@ def _model_to_evaluate(files: tuple[BundleFile, ...]) -> str:
         if preferred in models:
             return preferred
     raise DeployError("the bundle holds no model")  # collect_bundle always adds float32
+
+
+def workstation_evaluate(cfg: DeployConfig) -> dict[str, Any]:
+    """This computer's evaluate of the model a deploy checks (once for a whole fleet)."""
+    return _local_evaluate(cfg.run / _model_to_evaluate(collect_bundle(cfg.run, cfg.formats)), cfg)
 
 
 def _local_evaluate(model: Path, cfg: DeployConfig) -> dict[str, Any]:

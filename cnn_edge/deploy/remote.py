@@ -14,8 +14,13 @@ from cnn_edge.common.run_dir import MANIFEST
 from cnn_edge.deploy.config import BundleFile
 
 STAGE_PREFIX = ".cnn-edge-incoming."
+# The files a switch replaced (hard links: no extra space), kept until the new bundle passed its
+# gates; `.added` lists the names that did not exist before. Not under STAGE_PREFIX, which the
+# inspect step deletes.
+PREVIOUS = ".cnn-edge-previous"
 # Exit codes of the scripts below: what went wrong on the device.
 NO_FOLDER, NO_STAGE, UNPACK_FAILED, CHECKSUM_MISMATCH, SWAP_FAILED, NO_HASH_TOOL = 90, 91, 92, 93, 94, 96
+NO_PREVIOUS = 95
 NO_PYTHON, NO_CNN_EDGE = 80, 81
 
 PRELUDE = f"""export LC_ALL=C
@@ -76,13 +81,19 @@ def parse_hashes(stdout: str) -> dict[str, str]:
     return hashes
 
 
-def upload_script(path: str, changed: list[BundleFile], all_names: list[str]) -> str:
+def upload_script(
+    path: str, changed: list[BundleFile], all_names: list[str], keep_previous: bool = False
+) -> str:
     """Unpack the tar.gz on stdin into a staging folder, check it, then rename the files into place.
 
     An interrupted or corrupted transfer never touches the bundle in place: the staging folder
     is removed and the script fails. Once every staged file checks out, hang-ups are ignored so
     the renames (each atomic) all happen; the manifest is renamed last. Finally the checksums of
     the whole bundle in place are printed for the workstation to compare.
+
+    keep_previous: before the switch, keep the files it replaces in PREVIOUS (see
+    rollback_script); without it a PREVIOUS left by an earlier fleet run is dropped, as the
+    bundle it would restore is no longer the one before this.
     """
     expected = "".join(f"{f.sha256}  {f.name}\n" for f in changed)
     order = sorted((f.name for f in changed), key=lambda n: n == MANIFEST)
@@ -98,10 +109,60 @@ def upload_script(path: str, changed: list[BundleFile], all_names: list[str]) ->
         + f'tar -xzf - -C "$stage" || exit {UNPACK_FAILED}\n'
         + f'(cd -- "$stage" && printf %s {shlex.quote(expected)} | sha -c - >/dev/null) '
         + f"|| exit {CHECKSUM_MISMATCH}\n"
+        + (_keep_previous(changed) if keep_previous else "")
         + "trap '' HUP INT TERM PIPE\n"
         + moves
+        + ("" if keep_previous else f"rm -rf -- {PREVIOUS}\n")
         + f'for f in {" ".join(shlex.quote(n) for n in all_names)}; do sha "$f" || true; done\n'
     )
+
+
+def _keep_previous(changed: list[BundleFile]) -> str:
+    """Link each file about to be replaced into PREVIOUS (built aside, then renamed whole)."""
+    new = f"{PREVIOUS}.new"
+    keep = "".join(
+        f"if [ -f {shlex.quote(f.name)} ]; then ln -f -- {shlex.quote(f.name)} {new}/{shlex.quote(f.name)} "
+        f"|| exit {NO_STAGE}; else printf '%s\\n' {shlex.quote(f.name)} >> {new}/.added; fi\n"
+        for f in changed
+    )
+    return (
+        f"rm -rf -- {new} && mkdir -- {new} || exit {NO_STAGE}\n"
+        + keep
+        + f"rm -rf -- {PREVIOUS} && mv -- {new} {PREVIOUS} || exit {NO_STAGE}\n"
+    )
+
+
+def rollback_script(path: str, all_names: list[str]) -> str:
+    """Put the files in PREVIOUS back (each an atomic rename, manifest last), drop the added ones.
+
+    Every name always holds a whole file, the new one or the previous one, so an interrupted
+    rollback never leaves a model missing; PREVIOUS goes only at the end, so running the
+    script again finishes the job. Prints the checksums of the bundle in place afterwards.
+    """
+    return (
+        PRELUDE
+        + _enter(path, create=False)
+        + f"[ -d {PREVIOUS} ] || exit {NO_PREVIOUS}\n"
+        + "trap '' HUP INT TERM PIPE\n"
+        + f"for f in {PREVIOUS}/*; do\n"
+        + '  n=${f##*/}; [ -f "$f" ] && [ "$n" != manifest.json ] || continue\n'
+        + f'  mv -f -- "$f" "$n" || exit {SWAP_FAILED}\n'
+        + "done\n"
+        + f"if [ -f {PREVIOUS}/manifest.json ]; then mv -f -- {PREVIOUS}/manifest.json manifest.json "
+        + f"|| exit {SWAP_FAILED}; fi\n"
+        + f"if [ -f {PREVIOUS}/.added ]; then\n"
+        + f'  while IFS= read -r n; do rm -f -- "$n"; done < {PREVIOUS}/.added\n'
+        + "fi\n"
+        + f"rm -rf -- {PREVIOUS}\n"
+        + f'for f in {" ".join(shlex.quote(n) for n in all_names)}; do\n'
+        + '  if [ -f "$f" ]; then sha "$f"; fi\n'
+        + "done\n"
+    )
+
+
+def commit_script(path: str) -> str:
+    """The new bundle passed: the previous one is no longer needed."""
+    return "export LC_ALL=C\n" + _enter(path, create=False) + f"rm -rf -- {PREVIOUS}\n"
 
 
 def _command_word(cmd: str) -> str:

@@ -59,7 +59,7 @@ class SshSession:
         # Never prompt (no password, no host-key question); fail within connect_timeout; notice a
         # dead link during a long evaluate; ignore a RemoteCommand or forwardings the user's own
         # config sets for interactive logins (they would clash with the commands sent here).
-        options = (
+        fixed = (
             "BatchMode=yes",
             f"ConnectTimeout={max(1, round(connect_timeout))}",
             "ServerAliveInterval=15",
@@ -68,12 +68,12 @@ class SshSession:
             "RemoteCommand=none",
             "ClearAllForwardings=yes",
         )
-        args = ["ssh", "-T", *(arg for opt in options for arg in ("-o", opt))]
+        args = ["ssh", "-T", *(arg for opt in fixed for arg in ("-o", opt))]
         if ssh_config is not None:
             args[1:1] = ["-F", str(ssh_config)]
         if accept_new_host_key:
             args += ["-o", "StrictHostKeyChecking=accept-new"]
-        for opt in options:
+        for opt in options:  # after the fixed ones: ssh keeps the first value, so these cannot undo them
             args += ["-o", opt]
         self._args = args
 

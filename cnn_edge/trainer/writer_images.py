@@ -101,7 +101,7 @@ def frame_like_mnist(mask: np.ndarray) -> np.ndarray | None:
     import cv2
 
     from cnn_edge.edge_runtime.preprocess import DEFAULT, preprocess
-    from cnn_edge.testing.synthetic_photos import clean_scan
+    from cnn_edge.trainer.scans import clean_scan
 
     if mask.shape[0] > _FRAME_SIDE:  # 4x faster, and 64 px is still 3x the 20-px box
         size = (max(1, round(mask.shape[1] * _FRAME_SIDE / mask.shape[0])), _FRAME_SIDE)
