@@ -80,3 +80,17 @@ def test_symlink_loop_is_named_as_a_loop(tmp_path, where):
         target = tmp_path / "loop"
     with pytest.raises(DataError, match="symbolic link that loops back on itself"):
         load_samples(target)
+
+
+def test_a_non_utf8_file_name_is_a_sample_not_a_crash(tmp_path):
+    # A camera card's Latin-1 name ("café.png" as bytes): str(path) holds a surrogate, which
+    # .encode() refused (UnicodeEncodeError in any locale) while hashing the samples.
+    (tmp_path / "3").mkdir()
+    name = b"caf\xe9.png"
+    ok, png = cv2.imencode(".png", paper_photo(18))
+    assert ok
+    with open(bytes(tmp_path / "3") + b"/" + name, "wb") as f:
+        f.write(png.tobytes())
+    samples = load_samples(tmp_path)
+    assert samples.counts["3"] == 1 and samples.files[0].name == "caf\udce9.png"
+    assert load_samples(tmp_path).sha256 == samples.sha256  # still a stable fingerprint
