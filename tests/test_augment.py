@@ -89,7 +89,8 @@ def test_augmentation_never_reaches_the_model(tmp_path) -> None:
     base = dict(train_limit=300, validation_size=200, data=MNIST, verbose=0, epochs=1, seed=3)
     plain = keras.models.load_model(train(TrainConfig(out=tmp_path / "plain", **base)).model_path)
     aug = keras.models.load_model(
-        train(TrainConfig(out=tmp_path / "aug", augment="camera", font_digits=0, **base)).model_path
+        train(TrainConfig(out=tmp_path / "aug", augment="camera", font_digits=0, other_writers=(),
+                          **base)).model_path
     )
     assert aug.count_params() == plain.count_params() == build_model("cnn").count_params() == 1_011_466
     assert [type(layer).__name__ for layer in aug.layers] == [type(layer).__name__ for layer in plain.layers]
@@ -104,7 +105,8 @@ def test_short_augmented_run_trains_records_and_converts(tmp_path) -> None:
     cfg = TrainConfig(
         out=out,
         augment="camera",
-        font_digits=0,  # the augmentation alone (fonts: tests/test_font_digits.py)
+        font_digits=0,  # the augmentation alone (fonts: tests/test_font_digits.py,
+        other_writers=(),  # other writers: tests/test_other_writers.py)
         epochs=3,
         train_limit=600,
         validation_size=500,
@@ -139,7 +141,7 @@ def test_short_augmented_run_trains_records_and_converts(tmp_path) -> None:
 
 def test_resume_keeps_augmenting(tmp_path) -> None:
     base = dict(out=tmp_path / "run", train_limit=300, validation_size=200, data=MNIST, verbose=0)
-    train(TrainConfig(epochs=1, augment="light", font_digits=0, **base))
+    train(TrainConfig(epochs=1, augment="light", font_digits=0, other_writers=(), **base))
     resumed = train(TrainConfig(epochs=2, resume=True, **base))  # augment comes from the checkpoint
     assert resumed.epochs_run == 2
     assert json.loads((tmp_path / "run" / rd.METRICS).read_text())["augment"]["preset"] == "light"
@@ -156,6 +158,7 @@ def test_unknown_preset_is_one_clear_line(tmp_path) -> None:
 def test_preset_alone_implies_augment(tmp_path) -> None:
     out = tmp_path / "run"
     proc = run_cli("train", "--out", str(out), "--arch", "softmax", "--augment-preset", "light",
-                   "--epochs", "1", "--train-limit", "200", "--validation-size", "200", "--quiet")
+                   "--epochs", "1", "--train-limit", "200", "--validation-size", "200", "--quiet",
+                   "--font-digits", "0", "--other-writers", "none")
     assert proc.returncode == 0, proc.stderr
     assert json.loads((out / rd.METRICS).read_text())["config"]["augment"] == "light"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -33,7 +34,9 @@ with user_errors():
     r = train(TrainConfig(**args))
     print(json.dumps({"run_dir": str(r.run_dir), "test_accuracy": r.test_accuracy}))
 """
-SMALL = dict(train_limit=1000, validation_size=500, data=str(MNIST), verbose=2, seed=1, worker_timeout=150.0)
+# No fonts or other writers' digits: with --augment they would add ~10,000 rendered images.
+SMALL = dict(train_limit=1000, validation_size=500, data=str(MNIST), verbose=2, seed=1, worker_timeout=150.0,
+             font_digits=0, other_writers=())
 # 150 s: on this shared 2-core machine one worker may start (import TensorFlow, load the data and
 # model) a minute later than the other. A killed worker is noticed sooner, by TF's heartbeats.
 
@@ -145,7 +148,8 @@ def test_mirrored_with_augment_writes_the_same_run_folder(tmp_path) -> None:
     assert metrics["augment"]["preset"] == "camera"
     assert result.test_accuracy > 0.3, "one augmented epoch on 1,000 images is far above chance"
     names = sorted(p.name for p in result.run_dir.iterdir())
-    assert names == sorted([rd.MODEL, rd.HISTORY, rd.CURVES, rd.METRICS, rd.CHECKPOINT, rd.CHECKPOINT_STATE])
+    assert names == sorted([rd.MODEL, rd.HISTORY, rd.CURVES, rd.METRICS, rd.CHECKPOINT, rd.CHECKPOINT_STATE,
+                            rd.RUN_MARKER])
 
 
 def test_two_workers_train_convert_and_match_one_process(tmp_path) -> None:
@@ -161,7 +165,7 @@ def test_two_workers_train_convert_and_match_one_process(tmp_path) -> None:
     assert Path(chief["run_dir"]) == out
     assert Path(other["run_dir"]).is_relative_to(tmp_path / "tmp1"), "worker 1 writes only to its temp dir"
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [rd.MODEL, rd.HISTORY, rd.CURVES, rd.METRICS, rd.CHECKPOINT, rd.CHECKPOINT_STATE]
+        [rd.MODEL, rd.HISTORY, rd.CURVES, rd.METRICS, rd.CHECKPOINT, rd.CHECKPOINT_STATE, rd.RUN_MARKER]
     )
     metrics = json.loads((out / rd.METRICS).read_text())
     assert metrics["distribute"] | {"learning_rate": 0} == {
@@ -206,6 +210,29 @@ def test_killed_worker_is_one_line_and_the_run_resumes(tmp_path) -> None:
     for code, _, stderr in [finish(p) for p in procs]:
         assert code == 0, stderr[-3000:]
     assert len(json.loads((out / rd.HISTORY).read_text())["loss"]) == done + 1
+
+
+def test_a_worker_without_its_checkpoint_resumes_in_step_with_the_chief(tmp_path) -> None:
+    """What a worker killed before its own end-of-epoch save, or a cleaned /tmp, leaves behind."""
+    import keras
+    import numpy as np
+
+    out = tmp_path / "run"
+    procs = [start_worker(i, [f"127.0.0.1:{p}" for p in ports], tmp_path, out=out, epochs=1)
+             for ports in [free_ports(2)] for i in (0, 1)]
+    results = [finish(p) for p in procs]
+    assert all(code == 0 for code, _, _ in results), results[1][2][-3000:]
+    scratch = Path(json.loads(results[1][1].strip().splitlines()[-1])["run_dir"])
+    shutil.rmtree(scratch)  # worker 1 has no checkpoint at all; the chief has epoch 1
+    procs = [start_worker(i, [f"127.0.0.1:{p}" for p in ports], tmp_path, out=out, epochs=2, resume=True)
+             for ports in [free_ports(2)] for i in (0, 1)]
+    for code, _, stderr in [finish(p) for p in procs]:
+        assert code == 0, stderr[-3000:]
+    assert len(json.loads((out / rd.HISTORY).read_text())["loss"]) == 2
+    # Both ran epoch 2 from the chief's epoch-1 state, so they end with the same weights.
+    chief, worker = (keras.models.load_model(p / rd.MODEL).get_weights() for p in (out, scratch))
+    for a, b in zip(chief, worker, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_unreachable_worker_is_one_line_in_bounded_time(tmp_path) -> None:

@@ -140,7 +140,7 @@ def test_augmented_run_on_other_writers_trains_converts_and_repeats(small_sets, 
     from cnn_edge.trainer import train
 
     cfg = TrainConfig(out=tmp_path / "a", augment="camera", epochs=2, train_limit=300, validation_size=200,
-                      data=MNIST, verbose=0, seed=2, other_writers=("optdigits", "pendigits"),
+                      data=MNIST, verbose=0, seed=2, other_writers=("optdigits", "pendigits"), font_digits=0,
                       other_writer_copies=2)
     result = train(cfg)
     metrics = json.loads((cfg.out / rd.METRICS).read_text())

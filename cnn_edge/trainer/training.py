@@ -50,8 +50,8 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None, watchdog: Watchdog | N
     """
     validate_config(cfg)
     cluster = cluster_from(cfg) if cfg.distribute == "multi-worker" else None
-    initial_epoch, history = 0, {}
-    if cfg.resume:
+    initial_epoch, history, run = 0, {}, None
+    if cfg.resume and not _blank_worker(cfg.out, cluster):
         run = rd.resume_run(_own_folder(cfg.out, cluster))
         cfg, initial_epoch, history = config_from_checkpoint(cfg, run)
         if initial_epoch >= cfg.epochs:
@@ -61,7 +61,7 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None, watchdog: Watchdog | N
             )
     mnist = load_mnist(cfg.data)
     data = training_set(cfg, mnist)
-    if cfg.resume:
+    if run is not None:
         target = rd.RunTarget(path=run, work=run)
     else:
         # Only now: bad data or options must not leave an empty run directory behind.
@@ -78,6 +78,16 @@ def train(cfg: TrainConfig, log: Log = lambda _msg: None, watchdog: Watchdog | N
     return result
 
 
+def _blank_worker(out: Path | None, cluster: Cluster | None) -> bool:
+    """A non-chief worker resuming without a checkpoint of its own (gone with its temp dir).
+
+    It starts from a blank model: `chief_state.take_chief_state` gives it the chief's.
+    """
+    own = _own_folder(out, cluster)
+    return cluster is not None and not cluster.is_chief and own is not None and not (
+        own / rd.CHECKPOINT_STATE).is_file()
+
+
 def _own_folder(out: Path | None, cluster: Cluster | None) -> Path | None:
     """The folder this process writes: the run (`out`), or a non-chief worker's scratch."""
     if cluster is None or cluster.is_chief:
@@ -88,18 +98,29 @@ def _own_folder(out: Path | None, cluster: Cluster | None) -> Path | None:
 
 def _model_for(cfg: TrainConfig, run: Path, place: Placement, steps_per_epoch: int,
                learning_rate: float) -> Any:
-    """The model with its optimizer, its variables created under the strategy's scope."""
+    """The model with its optimizer, its variables created under the strategy's scope.
+
+    Under "multi-worker" every worker creates its variables the same way, in the same order,
+    checkpoint or not: MultiWorkerMirroredStrategy pairs each creation with the chief's (a
+    collective broadcast), and a loaded model creates them in another order than a built one.
+    The checkpoint's values are loaded into them afterwards.
+    """
     import keras
 
     from cnn_edge.trainer.models import build_model, compile_model
 
+    saved = run / rd.CHECKPOINT
     with place.strategy.scope():
-        if cfg.resume:
-            return keras.models.load_model(run / rd.CHECKPOINT)
+        if cfg.resume and saved.is_file() and place.cluster is None:
+            return keras.models.load_model(saved)
         model = build_model(cfg.arch, cfg.hidden_units, cfg.dropout)
         compile_model(model, learning_rate, cfg.lr_schedule, total_steps=steps_per_epoch * cfg.epochs)
         model.optimizer.build(model.trainable_variables)  # not lazily inside the replica step
-        return model
+    if cfg.resume and saved.is_file():
+        # Outside the scope: loading makes helper variables of its own, which must not be
+        # paired with other workers' creations.
+        model.load_weights(saved)  # weights and optimizer state (Adam's moments, its step)
+    return model
 
 
 def _train_into(cfg: TrainConfig, target: rd.RunTarget, data: TrainingSet, mnist: Any,
@@ -123,6 +144,12 @@ def _train_into(cfg: TrainConfig, target: rd.RunTarget, data: TrainingSet, mnist
     global_batch, learning_rate = scaled(cfg, place.replicas)
     steps = -(-len(data.x_fit) // global_batch)
     model = _model_for(cfg, target.work, place, steps, learning_rate)
+    if place.cluster is not None and cfg.resume:
+        from cnn_edge.trainer.chief_state import take_chief_state
+
+        initial_epoch = take_chief_state(place.strategy, model, initial_epoch)
+        history = {key: values[:initial_epoch] for key, values in history.items()}
+        resumed = (initial_epoch, history)
     _log_plan(cfg, target, data, model, place, (global_batch, learning_rate), initial_epoch, log)
     start = time.perf_counter()
     try:
