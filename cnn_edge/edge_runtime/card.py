@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_edge.edge_runtime.pixels import percentiles_u8
+from cnn_edge.edge_runtime.pixels import percentiles_u8, shrink_to
 
 # Search resolution: a card is found from its outline, which needs no detail.
 WORK_SIZE = 128
@@ -54,10 +54,7 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
     """Grey uint8 region -> the paper to look for the digit on (upright card or the region), or None."""
     import cv2
 
-    h, w = gray.shape
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    small, scale = shrink_to(gray, WORK_SIZE)
     # The card is among the brightest things in view, but a lit room can hold others as bright
     # (a lamp, a white wall) that touch it at Otsu's level: try stricter levels towards the
     # brightest pixels until a card-shaped blob stands alone.
