@@ -9,6 +9,9 @@ Writes (1-2 minutes of one core; the images are not committed, rebuild them):
     OUT_DIR/cards.avi  an MJPG video, 640x480 at 30 fps: 20 digit cards (per class one by a
                        sklearn writer, one MNIST test digit), 45 frames each, then 15 frames of
                        the bare room; cards.csv has frame,label,source (label empty: no card)
+    OUT_DIR/paper.avi  an MJPG video, 640x480 at 15 fps: a sheet of paper filling the view, one
+                       digit near the centre (per class one by a held-out optdigits writer, one
+                       by a held-out pendigits writer), 15 frames each; paper.csv as cards.csv
 Each set has a labels.csv (file,label,source). Seeds and sizes are fixed here: change them
 only together with every recorded result that used them. The images also depend on the renderer
 (`cnn_edge.testing.synthetic_photos`) and on OpenCV's version: a set rebuilt after either changed is a new
@@ -27,12 +30,17 @@ import numpy as np
 from cnn_edge.common.atomic import write_text
 from cnn_edge.common.mnist import load_mnist
 from cnn_edge.testing import synthetic_photos as sp
+from cnn_edge.testing.paper_video import make_paper_video
+from cnn_edge.trainer.other_writers import load_set
+from cnn_edge.trainer.writer_images import glyph_mask
 
 N_SKLEARN = 1000
 N_MNIST = 1000
 N_BLANK = 100
 FRAMES_PER_CARD = 45
 GAP_FRAMES = 15
+FRAMES_PER_PAGE = 15
+PAPER_SETS = ("optdigits", "pendigits")  # their held-out ("test") writers only
 SEED = 20240
 
 
@@ -71,8 +79,26 @@ def main(argv: list[str] | None = None) -> int:
         buf.write(f"{i},{'' if label is None else label},{source}\n")
     write_text(args.out / "cards.csv", buf.getvalue())
     counts["video frames"] = len(labels)
+    counts["paper frames"] = write_paper_video(args.out)
     print(", ".join(f"{k}: {v}" for k, v in counts.items()), f"-> {args.out}")
     return 0
+
+
+def write_paper_video(out: Path) -> int:
+    """paper.avi and paper.csv: held-out writers' digits on a page filling the view; the frame count."""
+    masks, labels, sources = [], [], []
+    for k, name in enumerate(PAPER_SETS):
+        ws = load_set(name)
+        test = ws.indices("test")
+        for i in _one_per_class(ws.y[test], SEED + 6 + k):
+            masks.append(glyph_mask(ws, int(test[i])))
+            labels.append(int(ws.y[test[i]]))
+            sources.append(name)
+    per_frame = make_paper_video(out / "paper.avi", masks, labels, frames_per_digit=FRAMES_PER_PAGE,
+                                 seed=SEED + 8)
+    rows = [f"{i},{label},{sources[i // FRAMES_PER_PAGE]}" for i, label in enumerate(per_frame)]
+    write_text(out / "paper.csv", "frame,label,source\n" + "\n".join(rows) + "\n")
+    return len(per_frame)
 
 
 def _one_per_class(labels: np.ndarray, seed: int) -> list[int]:

@@ -196,3 +196,37 @@ def test_dark_thumb_denting_the_card_edge_still_finds_the_card(digits):
     digit = preprocess(scene, CAMERA)
     assert digit is not None and digit.shape == (28, 28)
 
+
+
+def test_rendered_paper_video_is_a_page_with_the_digit_found(tmp_path, digits):
+    """A page filling the view (a camera over a desk): the region is paper, every frame has its digit.
+
+    Without a hard shadow across the page: one splits the page into a lit and a dark part that
+    the paper search takes for a window beside a wall (no digit; benchmarks/results/edge_runtime.md).
+    """
+    from dataclasses import replace
+
+    from cnn_edge.testing import synthetic_photos as sp
+    from cnn_edge.testing.paper_video import PaperVideoRanges, make_paper_video
+
+    images, labels = digits
+    path = tmp_path / "paper.avi"
+    unshadowed = PaperVideoRanges(page=replace(PaperVideoRanges().page, shadow_prob=0.0))
+    truth = make_paper_video(path, sp.mnist_glyphs(images[:3], labels[:3]), frames_per_digit=4, seed=3,
+                             ranges=unshadowed)
+    assert truth == [int(d) for d in labels[:3] for _ in range(4)]
+    cap = cv2.VideoCapture(str(path))
+    assert cap.get(cv2.CAP_PROP_FPS) == 15 and cap.get(cv2.CAP_PROP_FRAME_WIDTH) == 640
+    corrs = []
+    for t in range(len(truth)):
+        ok, frame = cap.read()
+        assert ok
+        x, y, s, _ = center_roi(frame, 0.6)
+        region = cv2.cvtColor(frame[y:y + s, x:x + s], cv2.COLOR_BGR2GRAY)
+        assert find_paper(region) is region  # no card edge: the whole region is the page
+        seen = preprocess(region, CAMERA)
+        assert seen is not None, f"frame {t}: no digit found on the page"
+        clean = preprocess(255 - images[t // 4])
+        corrs.append(np.corrcoef(seen.ravel().astype(float), clean.ravel().astype(float))[0, 1])
+    cap.release()
+    assert np.mean(corrs) > 0.8, np.round(corrs, 2)

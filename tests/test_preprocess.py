@@ -312,3 +312,30 @@ def test_digit_near_an_edge_where_the_paper_darkens_is_found(mnist_test, at, hei
     # The digit alone: nothing of the edge's strip came along into the 28x28.
     reference = preprocess(vignetted_photo(x[0], at, height, edge_dark=0.0))
     assert np.abs(digit.astype(int) - reference).mean() < 12
+
+
+@pytest.mark.parametrize(
+    ("shape", "small"),
+    [((480, 640), (120, 160)), ((288, 288), (144, 144)), ((432, 432), (144, 144)), ((3000, 4000), (120, 160)),
+     ((289, 291), (144, 145)), ((200, 200), (160, 160)), ((150, 120), (150, 120))],
+)
+def test_shrinking_is_by_a_whole_factor_and_equals_the_block_mean(shape, small):
+    """Each small pixel is the mean of a k x k block (OpenCV's exact INTER_AREA path for whole factors)."""
+    from cnn_edge.edge_runtime.pixels import resize_max
+
+    gray = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    out, scale = resize_max(gray, 160)
+    assert out.shape == small
+    if max(shape) <= 160:
+        assert out is gray and scale == 1.0
+        return
+    k = round(1 / scale)
+    if k == 1:  # less than 1.5x too large: one bilinear step to 160, bit-exact on every CPU
+        assert scale == 160 / max(shape)
+        assert np.array_equal(out, cv2.resize(gray, small[::-1], interpolation=cv2.INTER_LINEAR_EXACT))
+        return
+    h, w = small
+    blocks = gray[: h * k, : w * k].astype(np.float64).reshape(h, k, w, k).mean(axis=(1, 3))
+    assert np.abs(out - blocks).max() <= 0.5 + 1e-9  # rounded to the nearest grey level
+    if shape == (480, 640):  # the photo path's common size: exactly the old INTER_AREA to 160x120
+        assert np.array_equal(out, cv2.resize(gray, (160, 120), interpolation=cv2.INTER_AREA))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_edge.edge_runtime.pixels import percentiles_u8
+from cnn_edge.edge_runtime.pixels import percentiles_u8, shrink_to
 
 # Search resolution: a card is found from its outline, which needs no detail.
 WORK_SIZE = 128
@@ -30,6 +30,8 @@ class CardConfig:
     min_area: least area of a card (a card far away is too small to read anyway).
     fills_view: a bright blob at least this large that runs out of the region is a page
         filling the view; the region is used as it is.
+    page_area: a bright blob this large, before any opening, is a page without a doubt: its
+        shape is not judged (the openings cannot shrink it below `fills_view`).
     min_rectangularity: area of the blob's convex hull / area of its rotated bounding box,
         after a round opening that cuts off a bright thumb. The hull, because a dark thumb over
         the card's edge dents the blob instead (the blob alone measured 0.845 on such frames).
@@ -42,6 +44,7 @@ class CardConfig:
 
     min_area: float = 0.04
     fills_view: float = 0.55
+    page_area: float = 0.85
     min_rectangularity: float = 0.85
     min_solidity: float = 0.9
     margin: float = 0.06
@@ -54,10 +57,7 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
     """Grey uint8 region -> the paper to look for the digit on (upright card or the region), or None."""
     import cv2
 
-    h, w = gray.shape
-    scale = min(1.0, WORK_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    small, scale = shrink_to(gray, WORK_SIZE)
     # The card is among the brightest things in view, but a lit room can hold others as bright
     # (a lamp, a white wall) that touch it at Otsu's level: try stricter levels towards the
     # brightest pixels until a card-shaped blob stands alone.
@@ -92,18 +92,25 @@ def _paper_at_level(
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return _NO_CARD
-    shape = _card_shape(max(contours, key=cv2.contourArea), small.shape)
-    if shape is None:
-        return None
-    blob, rectangularity, solidity = shape
+    largest = max(contours, key=cv2.contourArea)
     sh, sw = small.shape
+    if _sides_touched(largest, small.shape) and cv2.contourArea(largest) >= cfg.page_area * sh * sw:
+        # Nearly the whole region is bright: a page filling the view (the camera over a desk).
+        # Judging its shape (two openings) could not say otherwise, and cost a fifth of the frame.
+        return gray
+    blob = _opened_outline(_filled(largest, small.shape), _square_kernel(largest))
+    if blob is None:
+        return None
     area = cv2.contourArea(blob) / float(sh * sw)
     if area < cfg.min_area:
         return _NO_CARD  # stricter levels only shrink the blob further
-    bx, by, bw, bh = cv2.boundingRect(blob)
-    sides_touched = (bx <= 0) + (by <= 0) + (bx + bw >= sw) + (by + bh >= sh)
+    sides_touched = _sides_touched(blob, small.shape)
     if area >= cfg.fills_view and sides_touched >= 1:
         return gray  # a page filling the view: the ordinary photo path handles it
+    shape = _roundness(largest, small.shape)
+    if shape is None:
+        return None
+    rectangularity, solidity = shape
     rect = cv2.minAreaRect(blob)
     (rw, rh) = rect[1]
     if rw * rh <= 0 or rectangularity < cfg.min_rectangularity or solidity < cfg.min_solidity:
@@ -113,31 +120,53 @@ def _paper_at_level(
     return _cut_upright(gray, scale, rect, cfg)
 
 
-def _card_shape(blob: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, float, float] | None:
-    """The blob's outline without holes or thin protrusions, how rectangular and how solid it is.
+# A thumb holding the card is bright too and joins it: an opening wider than a thumb but
+# narrower than the card cuts it off. A square kernel keeps the card's corners for its
+# geometry; the rectangularity is judged after a round kernel, which leaves a lamp or a
+# cluster of round objects round where a square kernel would square it off.
 
-    A thumb holding the card is bright too and joins it: an opening wider than a thumb but
-    narrower than the card cuts it off. A square kernel keeps the card's corners for its
-    geometry; the rectangularity is judged after a round kernel, which leaves a lamp or a
-    cluster of round objects round where a square kernel would square it off.
-    """
+
+def _sides_touched(blob: np.ndarray, shape: tuple[int, int]) -> int:
+    """How many of the region's four edges the blob's bounding box reaches."""
+    import cv2
+
+    bx, by, bw, bh = cv2.boundingRect(blob)
+    return int(bx <= 0) + int(by <= 0) + int(bx + bw >= shape[1]) + int(by + bh >= shape[0])
+
+
+def _filled(blob: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     import cv2
 
     filled = np.zeros(shape, np.uint8)
     cv2.drawContours(filled, [blob], -1, 255, thickness=cv2.FILLED)
+    return filled
+
+
+def _square_kernel(blob: np.ndarray) -> np.ndarray:
+    """The opening's square: 40% of the blob's shorter side (odd), wider than a thumb."""
+    import cv2
+
     (_, _), (rw, rh), _ = cv2.minAreaRect(blob)
     k = max(3, int(0.4 * min(rw, rh)) | 1)
-    square = _opened_outline(filled, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    # A round kernel costs its area per pixel (a square one is separable): judge the shape at
-    # half resolution, where it costs a sixteenth and the decision needs no more detail.
-    half = cv2.resize(filled, (shape[1] // 2, shape[0] // 2), interpolation=cv2.INTER_NEAREST)
-    kh = max(3, (k // 2) | 1)
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+
+
+def _roundness(blob: np.ndarray, shape: tuple[int, int]) -> tuple[float, float] | None:
+    """How rectangular and how solid the blob is once opened by a round kernel (None: nothing left).
+
+    A round kernel costs its area per pixel (a square one is separable): the shape is judged at
+    half resolution, where it costs a sixteenth and the decision needs no more detail.
+    """
+    import cv2
+
+    half = cv2.resize(_filled(blob, shape), (shape[1] // 2, shape[0] // 2), interpolation=cv2.INTER_NEAREST)
+    kh = max(3, (_square_kernel(blob).shape[0] // 2) | 1)
     round_ = _opened_outline(half, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kh, kh)))
-    if square is None or round_ is None:
+    if round_ is None:
         return None
     (_, _), (bw, bh), _ = cv2.minAreaRect(round_)
     hull = cv2.contourArea(cv2.convexHull(round_))
-    return square, hull / max(bw * bh, 1e-9), cv2.contourArea(round_) / max(hull, 1e-9)
+    return hull / max(bw * bh, 1e-9), cv2.contourArea(round_) / max(hull, 1e-9)
 
 
 def _opened_outline(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray | None:

@@ -63,14 +63,56 @@ def _scale_to_u8(a: np.ndarray) -> np.ndarray:
 
 
 def resize_max(gray: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """`gray` shrunk to a long side near `size` (never above it), and the scale.
+
+    Shrinking by a whole factor k makes each output pixel the plain mean of a k x k block:
+    OpenCV's fast INTER_AREA path, bit-exact on every CPU and 20-30x cheaper than a fractional
+    INTER_AREA (the camera region's 288 -> 160 px alone cost about a fifth of the whole
+    preprocessing). k is the nearest whole factor, so the long side lands between 0.75 and 1
+    x `size` (a 640x480 photo: exactly 160x120 as before; the camera's 288 px region: 144). At
+    most k-1 rows and columns at the far edges are dropped to make the sizes divide, so a point
+    of the small image maps back by dividing by the scale. An image less than 1.5x too large
+    takes one bilinear step to `size` instead.
+    """
+    import cv2
+
+    h, w = gray.shape
+    k = int(max(h, w) / size + 0.5)
+    if k < 2:
+        if max(h, w) <= size:
+            return gray, 1.0
+        # Less than 1.5x too large (a card cut out of the camera's region): bilinear, bit-exact
+        # on every CPU, does not alias at so small a step, and the search then runs on `size`.
+        scale = size / max(h, w)
+        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+        return cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_LINEAR_EXACT), scale
+    nh, nw = max(1, h // k), max(1, w // k)
+    block = gray[: nh * k, : nw * k]
+    return cv2.resize(block, (nw, nh), interpolation=cv2.INTER_AREA), 1.0 / k
+
+
+def shrink_to(gray: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """`gray` shrunk to a long side of exactly `size`, and the scale (the paper search's view).
+
+    A whole-factor block mean first (OpenCV's fast INTER_AREA path), then one bilinear step for
+    the rest: 288 -> 144 -> 128 px costs a sixth of a fractional INTER_AREA 288 -> 128 and
+    differs from it by a grey level or two; the search judges outlines, not detail.
+    """
     import cv2
 
     h, w = gray.shape
     scale = min(1.0, size / max(h, w))
     if scale >= 1.0:
         return gray, 1.0
-    nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
-    return cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_AREA), scale
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    k = min(h // nh, w // nw)
+    if k < 2:
+        return cv2.resize(gray, (nw, nh), interpolation=cv2.INTER_AREA), scale
+    block = cv2.resize(gray[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA)
+    if block.shape == (nh, nw):
+        return block, scale
+    # The rest is less than 2x: bilinear (bit-exact on every CPU) no longer aliases there.
+    return cv2.resize(block, (nw, nh), interpolation=cv2.INTER_LINEAR_EXACT), scale
 
 
 def percentiles_u8(gray: np.ndarray, ps: tuple[float, ...]) -> list[int]:

@@ -14,9 +14,10 @@ MIN_INK_LEVELS = 24.0
 class PreprocessConfig:
     """Tuning knobs; the defaults were tuned on the synthetic photo sets (see benchmarks).
 
-    work_size: longest side the search runs at. Larger images are shrunk first (speed, and
-        kernel sizes that mean the same thing at any resolution); a small digit found in a
-        large photo is then re-cut from the full-resolution image.
+    work_size: about the longest side the search runs at. Larger images are shrunk first by a
+        whole factor (speed, and kernel sizes that mean the same thing at any resolution; see
+        `pixels.resize_max`); a small digit found in a large photo is then re-cut from the
+        full-resolution image.
     min_ink: least darkness (0-1, relative to the local paper brightness) that counts as ink;
         keeps sensor noise, JPEG blocks and paper texture out of the digit.
     min_contrast: least median darkness of the digit's ink; below that it is a shadow or a

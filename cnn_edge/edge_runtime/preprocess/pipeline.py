@@ -95,7 +95,7 @@ def _preprocess_gray(
 
     # A small digit in a big photo: cut it out of the full-resolution image and start again,
     # so its strokes are measured at their real resolution rather than a few shrunk pixels.
-    if allow_refine and scale < 1.0 and max(bh, bw) < 0.45 * cfg.work_size:
+    if allow_refine and scale < 1.0 and max(bh, bw) < 0.45 * max(h, w):
         margin = 0.6 * max(bh, bw)
         H, W = gray.shape
         gx0 = max(0, int((x0 - margin) / scale))
