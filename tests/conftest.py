@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,15 +110,22 @@ def converted_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     prebuilt = prebuilt_models("converted_run")
     if prebuilt is not None:
         return prebuilt
-
-    import shutil
-
     from cnn_edge.converter import ConvertConfig, convert
 
     tiny_run = request.getfixturevalue("tiny_run")
     out = tmp_path_factory.mktemp("converted") / "tiny"
     shutil.copytree(tiny_run, out)
     convert(ConvertConfig(run=out, formats=("float32", "int8")))
+    return out
+
+
+@pytest.fixture()
+def deployable_run(converted_run: Path, tmp_path: Path) -> Path:
+    """A writable copy of the converted tiny run's edge files (deploy saves its reports into it)."""
+    out = tmp_path / "tiny-run"
+    out.mkdir()
+    for name in ("manifest.json", "model_float32.tflite", "model_int8.tflite"):
+        shutil.copy2(converted_run / name, out / name)
     return out
 
 

@@ -36,13 +36,8 @@ def server(sshd_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture()
-def run(converted_run: Path, tmp_path: Path) -> Path:
-    """A writable copy of the converted tiny run (the deploy report is saved into it)."""
-    out = tmp_path / "tiny-run"
-    out.mkdir()
-    for name in ("manifest.json", "model_float32.tflite", "model_int8.tflite"):
-        shutil.copy2(converted_run / name, out / name)
-    return out
+def run(deployable_run: Path) -> Path:
+    return deployable_run
 
 
 def deploy_cli(run: Path, to: str, config: Path, *args: str, timeout: float = 300):

@@ -47,12 +47,8 @@ def ssh_config(fleet: dict[str, sshd.SshServer], tmp_path: Path) -> Iterator[Pat
 
 
 @pytest.fixture()
-def run(converted_run: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "tiny-run"
-    out.mkdir()
-    for name in ("manifest.json", "model_float32.tflite", "model_int8.tflite"):
-        shutil.copy2(converted_run / name, out / name)
-    return out
+def run(deployable_run: Path) -> Path:
+    return deployable_run
 
 
 def fleet_cli(run: Path, config: Path, *args: str) -> subprocess.CompletedProcess[str]:
