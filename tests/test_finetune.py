@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnn_edge.common.errors import DataError
+from cnn_edge.common.errors import ConfigError, DataError
 from cnn_edge.finetune import FinetuneConfig, finetune
 from cnn_edge.testing import synthetic_photos as sp
 
@@ -40,6 +40,7 @@ def test_finetune_improves_holdout_and_converts_with_lineage(tmp_path, tiny_run,
     assert metrics["samples_train"] == 150 - metrics["samples_without_digit"]
     assert metrics["holdout_accuracy_after"] >= metrics["holdout_accuracy_before"] + 0.1
     assert metrics["frozen_layers"] == ["conv1", "conv2"]
+    assert metrics["samples_augment"] == "light"  # the default recipe augments the samples
     lineage = metrics["lineage"]
     assert lineage["parent_run"] == str(tiny_run.resolve()) and len(lineage["samples_sha256"]) == 64
     for name in ("model.keras", "history.json", "training_curves.png"):
@@ -59,6 +60,7 @@ def test_same_seed_same_result_and_sample_checksum(tmp_path, tiny_run, sample_se
     for name in ("a", "b"):
         cfg = FinetuneConfig(run=tiny_run, samples=sample_set, out=tmp_path / name, epochs=2, data=MNIST)
         runs.append(finetune(cfg))
+    # The augmented batches are seeded too: same seed, same weights.
     assert runs[0].holdout_after == runs[1].holdout_after and runs[0].mnist_after == runs[1].mnist_after
     lineages = [json.loads((r.run_dir / "metrics.json").read_text())["lineage"] for r in runs]
     assert lineages[0]["samples_sha256"] == lineages[1]["samples_sha256"]
@@ -112,3 +114,20 @@ def test_missing_classes_warn_and_still_run(tmp_path, tiny_run, sample_set):
                                      data=MNIST), log=logs.append)
     assert result.samples_holdout == 10 and result.warnings
     assert any("warning: no samples of 5, 6, 7, 8, 9" in line for line in logs)
+
+
+def test_augment_none_trains_on_the_samples_as_they_are(tmp_path, tiny_run, sample_set):
+    runs = {aug: finetune(FinetuneConfig(run=tiny_run, samples=sample_set, out=tmp_path / aug, epochs=2,
+                                         data=MNIST, augment=aug))
+            for aug in ("none", "light")}
+    histories = {aug: json.loads((r.run_dir / "history.json").read_text()) for aug, r in runs.items()}
+    assert histories["none"]["loss"] != histories["light"]["loss"]  # the option reaches the batches
+
+
+def test_unknown_augment_is_a_one_line_error(tmp_path, tiny_run, sample_set):
+    with pytest.raises(ConfigError, match="unknown --augment 'heavy'"):
+        finetune(FinetuneConfig(run=tiny_run, samples=sample_set, out=tmp_path / "o", augment="heavy"))
+    res = run_cli("finetune", "--run", str(tiny_run), "--samples", str(sample_set), "--out",
+                  str(tmp_path / "o"), "--augment", "heavy")
+    assert res.returncode != 0 and "light" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "o").exists()

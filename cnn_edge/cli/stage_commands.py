@@ -190,6 +190,11 @@ def finetune(
     holdout: Annotated[
         float, typer.Option(help="Fraction of each class's samples held out to measure")
     ] = 0.25,
+    augment: Annotated[
+        str | None,
+        typer.Option(help="Augment the samples in every batch with the trainer's preset: light, camera "
+                     "or none (default: light, see benchmarks/results/finetune_writers.md)"),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seeds the split, the MNIST draw and training")] = 0,
     data: Annotated[Path | None, typer.Option(help="mnist.npz (default: as for train)")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out")] = False,
@@ -202,7 +207,7 @@ def finetune(
     cfg = FinetuneConfig(
         run=run, samples=samples, out=out, train_conv=train_conv, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate, holdout=holdout, seed=seed, data=data, force=force,
-        verbose=0 if quiet else 2, **given(mnist_ratio=mnist_ratio),
+        verbose=0 if quiet else 2, **given(mnist_ratio=mnist_ratio, augment=augment),
     )
     with user_errors():
         result = run_finetune(cfg, log=render.out)

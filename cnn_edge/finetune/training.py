@@ -28,6 +28,11 @@ def validate_config(cfg: FinetuneConfig) -> None:
     if not cfg.mnist_ratio >= 0:
         raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
     check_float("--mnist-ratio", cfg.mnist_ratio, 0.0, MAX_RATIO)
+    from cnn_edge.trainer.augment import PRESETS
+
+    if cfg.augment != "none" and cfg.augment not in PRESETS:
+        raise ConfigError(f"unknown --augment {cfg.augment!r}",
+                          hint=f"choose one of: none, {', '.join(PRESETS)}")
     if not 0 < cfg.holdout < 1:
         raise ConfigError(f"--holdout must be a fraction between 0 and 1, got {cfg.holdout}")
     if not (Path(cfg.run) / rd.MODEL).is_file():
@@ -69,6 +74,64 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 def _config_dict(cfg: FinetuneConfig) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
+
+
+def _mixed_training_set(samples: Samples, train_idx: np.ndarray, mnist: Any,
+                        cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The samples to learn plus `mnist_ratio` MNIST training images per sample (not to forget).
+
+    Returns (x uint8, y int64, is_sample bool): only the samples are augmented.
+    """
+    rng = np.random.default_rng(cfg.seed + 1)
+    n_mnist = min(len(mnist.x_train), int(round(cfg.mnist_ratio * len(train_idx))))
+    pick = rng.choice(len(mnist.x_train), size=n_mnist, replace=False)
+    x = np.concatenate([samples.images[train_idx], mnist.x_train[pick]]).astype(np.uint8)
+    y = np.concatenate([samples.labels[train_idx], mnist.y_train[pick].astype(np.int64)])
+    is_sample = np.arange(len(y)) < len(train_idx)
+    return x, y, is_sample
+
+
+def _freeze_conv(model: Any, train_conv: bool) -> list[str]:
+    """Freeze the convolutional layers unless `train_conv`; returns the frozen layers' names."""
+    import keras
+
+    frozen = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.trainable = train_conv
+            if not train_conv:
+                frozen.append(layer.name)
+    return frozen
+
+
+def _fit_dataset(x: np.ndarray, y: np.ndarray, is_sample: np.ndarray, cfg: FinetuneConfig) -> Any:
+    """Seeded, shuffled batches (re-shuffled every epoch); the samples among them augmented.
+
+    A few hundred samples are memorised in a few epochs: the dense layers then learn those very
+    photos rather than the writer's shapes. The trainer's camera augmentation (rotation, slant,
+    scale, pen width, blur, noise; `cnn_edge.trainer.augment`) shows each sample differently in
+    every epoch, the way the same hand writes a digit differently each time. MNIST images stay
+    as they are: they anchor what the model already knows.
+    """
+    import tensorflow as tf
+
+    from cnn_edge.trainer.augment import augment_batch, preset
+
+    params = None if cfg.augment == "none" else preset(cfg.augment)
+    images, labels, mask = tf.constant(x), tf.constant(y), tf.constant(is_sample)
+    order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=cfg.seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=cfg.seed, rerandomize_each_iteration=True).batch(2)
+
+    def load(index: Any, seed: Any) -> tuple[Any, Any]:
+        clean = tf.cast(tf.gather(images, index), tf.float32)
+        if params is None:
+            return clean, tf.gather(labels, index)
+        keep = tf.gather(mask, index)[:, None, None]
+        return tf.where(keep, augment_batch(clean, seed, params), clean), tf.gather(labels, index)
+
+    return (tf.data.Dataset.zip(order.batch(cfg.batch_size), seeds)
+            .map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .prefetch(tf.data.AUTOTUNE))
 
 
 def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResult:
@@ -129,25 +192,17 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
     holdout_before, mnist_before = accuracy(x_held, y_held), accuracy(x_test, y_test)
     log(f"before: held-out samples {holdout_before:.2%} ({len(held_idx)}), MNIST test {mnist_before:.2%}")
 
-    rng = np.random.default_rng(cfg.seed + 1)
-    n_mnist = min(len(mnist.x_train), int(round(cfg.mnist_ratio * len(train_idx))))
-    pick = rng.choice(len(mnist.x_train), size=n_mnist, replace=False)
-    x_fit = np.concatenate([samples.images[train_idx], mnist.x_train[pick]]).astype("float32")
-    y_fit = np.concatenate([samples.labels[train_idx], mnist.y_train[pick].astype(np.int64)])
-
-    frozen = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            layer.trainable = cfg.train_conv
-            if not cfg.train_conv:
-                frozen.append(layer.name)
+    x_fit, y_fit, is_sample = _mixed_training_set(samples, train_idx, mnist, cfg)
+    n_mnist = len(y_fit) - len(train_idx)
+    frozen = _freeze_conv(model, cfg.train_conv)
     steps = -(-len(x_fit) // cfg.batch_size) * cfg.epochs
     compile_model(model, cfg.learning_rate, "cosine", total_steps=steps)
     log(f"fine-tuning on {len(train_idx)} samples + {n_mnist} MNIST images for {cfg.epochs} epochs; "
-        f"frozen: {', '.join(frozen) or 'nothing'}; run directory {target.path}")
+        f"frozen: {', '.join(frozen) or 'nothing'}; augmentation of the samples: {cfg.augment}; "
+        f"run directory {target.path}")
 
     start = time.perf_counter()
-    fit = model.fit(x_fit, y_fit, batch_size=cfg.batch_size, epochs=cfg.epochs, shuffle=True,
+    fit = model.fit(_fit_dataset(x_fit, y_fit, is_sample, cfg), epochs=cfg.epochs, shuffle=False,
                     validation_data=(x_held, y_held), verbose=cfg.verbose)
     train_seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
@@ -183,6 +238,7 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
         "samples_without_digit": len(samples.no_digit),
         "mnist_images": n_mnist,
         "frozen_layers": frozen,
+        "samples_augment": cfg.augment,
         "params": int(model.count_params()),
         "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
         "epochs": cfg.epochs,
