@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,9 @@ def is_temp_name(name: str) -> bool:
     return name.startswith(".") and TEMP_MARK in name
 
 
-def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files a killed writer left in `folder`; return what was removed.
+def remove_stale_temps(folder: str | os.PathLike[str],
+                       is_temp: Callable[[str], bool] = is_temp_name) -> list[Path]:
+    """Delete the temporary files (`is_temp` of the name) a killed writer left in `folder`; return them.
 
     Call it only where no other process is writing into `folder` (a run being converted or
     resumed): a live writer's temporary file would be removed too.
@@ -60,7 +61,7 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[Path]:
     removed = []
     with contextlib.suppress(OSError):
         for entry in Path(folder).iterdir():
-            if is_temp_name(entry.name) and entry.is_file() and not entry.is_symlink():
+            if is_temp(entry.name) and entry.is_file() and not entry.is_symlink():
                 with contextlib.suppress(OSError):
                     entry.unlink()
                     removed.append(entry)

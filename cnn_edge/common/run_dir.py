@@ -9,7 +9,6 @@ moment leaves the old run as it was.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -82,14 +81,7 @@ def is_run_dir(path: Path) -> bool:
 
 def remove_stale_temps(run: Path) -> list[Path]:
     """Delete the temporary files a killed train/convert left in `run` (no live writer there)."""
-    removed = []
-    with contextlib.suppress(OSError):
-        for p in Path(run).iterdir():
-            if is_temp_file(p.name) and p.is_file() and not p.is_symlink():
-                with contextlib.suppress(OSError):
-                    p.unlink()
-                    removed.append(p)
-    return removed
+    return atomic.remove_stale_temps(run, is_temp_file)
 
 
 def check_replaceable(out: Path, inputs: Iterable[Path | None]) -> None:

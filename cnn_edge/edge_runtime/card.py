@@ -98,7 +98,8 @@ def _paper_at_level(
         # Nearly the whole region is bright: a page filling the view (the camera over a desk).
         # Judging its shape (two openings) could not say otherwise, and cost a fifth of the frame.
         return gray
-    blob = _opened_outline(_filled(largest, small.shape), _square_kernel(largest))
+    filled, square = _filled(largest, small.shape), _square_kernel(largest)
+    blob = _opened_outline(filled, square)
     if blob is None:
         return None
     area = cv2.contourArea(blob) / float(sh * sw)
@@ -107,7 +108,7 @@ def _paper_at_level(
     sides_touched = _sides_touched(blob, small.shape)
     if area >= cfg.fills_view and sides_touched >= 1:
         return gray  # a page filling the view: the ordinary photo path handles it
-    shape = _roundness(largest, small.shape)
+    shape = _roundness(filled, square.shape[0])
     if shape is None:
         return None
     rectangularity, solidity = shape
@@ -151,16 +152,20 @@ def _square_kernel(blob: np.ndarray) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
 
 
-def _roundness(blob: np.ndarray, shape: tuple[int, int]) -> tuple[float, float] | None:
-    """How rectangular and how solid the blob is once opened by a round kernel (None: nothing left).
+def _roundness(filled: np.ndarray, k: int) -> tuple[float, float] | None:
+    """How rectangular and solid the blob (`filled`, 255 inside) is once opened by a round kernel.
+
+    `k` is the square opening's size; the round one is half of it at half resolution. None:
+    nothing is left of the blob.
 
     A round kernel costs its area per pixel (a square one is separable): the shape is judged at
     half resolution, where it costs a sixteenth and the decision needs no more detail.
     """
     import cv2
 
-    half = cv2.resize(_filled(blob, shape), (shape[1] // 2, shape[0] // 2), interpolation=cv2.INTER_NEAREST)
-    kh = max(3, (_square_kernel(blob).shape[0] // 2) | 1)
+    h, w = filled.shape
+    half = cv2.resize(filled, (w // 2, h // 2), interpolation=cv2.INTER_NEAREST)
+    kh = max(3, (k // 2) | 1)
     round_ = _opened_outline(half, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kh, kh)))
     if round_ is None:
         return None
