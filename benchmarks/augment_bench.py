@@ -15,8 +15,8 @@ pendigits writers 30-43, semeion block 5, all of mfeat), each digit as a clean s
 Also the handwriting fonts that training never uses, clean and in 3 photo renders (seed 4242).
 
 --photos adds the fixed set of benchmarks/make_photo_sets.py: photos of MNIST test digits and the
-card video (`run_camera`, `raw_label` against cards.csv). Its sklearn/ photos (optdigits windep
-rebuilt from 8x8 block counts) are replaced by the windep digits themselves at 32x32.
+card video (`run_camera`, `raw_label` against cards.csv). Its writers/ photos are not read: the
+held-out writers above are every digit clean and 1,000 per set as photos.
 --tune adds the validation writers (optdigits cv, pendigits 27-29, semeion block 4), clean: the
 only other-writer figures a recipe may be chosen on.
 """

@@ -3,11 +3,14 @@
     python benchmarks/make_photo_sets.py OUT_DIR [--mnist data/mnist.npz] [--layout csv|folders]
 
 Writes (1-2 minutes of one core; the images are not committed, rebuild them):
-    OUT_DIR/sklearn/   1,000 photos of scikit-learn's digits (13 writers MNIST never saw)
+    OUT_DIR/writers/   1,000 photos of other writers' real handwriting, never trained on: 500
+                       digits of optdigits' 13 windep writers (their 32x32 scans) and 500 of
+                       pendigits writers 30-43 (redrawn from the pen trajectory), one each
     OUT_DIR/mnist/     1,000 photos of MNIST test digits
     OUT_DIR/blank/     100 photos with no digit (label empty / folder "none")
     OUT_DIR/cards.avi  an MJPG video, 640x480 at 30 fps: 20 digit cards (per class one by a
-                       sklearn writer, one MNIST test digit), 45 frames each, then 15 frames of
+                       scikit-learn writer (the 8x8 scans rebuilt as bitmaps; kept so that
+                       card figures stay comparable), one MNIST test digit), 45 frames each, then 15 frames of
                        the bare room; cards.csv has frame,label,source (label empty: no card)
     OUT_DIR/paper.avi  an MJPG video, 640x480 at 15 fps: a sheet of paper filling the view, one
                        digit near the centre (per class one by a held-out optdigits writer, one
@@ -34,7 +37,7 @@ from cnn_edge.testing.paper_video import make_paper_video
 from cnn_edge.trainer.other_writers import load_set
 from cnn_edge.trainer.writer_images import glyph_mask
 
-N_SKLEARN = 1000
+N_WRITERS_PER_SET = 500  # writers/: photos of each held-out set
 N_MNIST = 1000
 N_BLANK = 100
 FRAMES_PER_CARD = 45
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     sklearn = sp.sklearn_glyphs()
     mnist = load_mnist(args.mnist, allow_download=False)
     counts = {}
-    counts["sklearn"] = len(sp.make_photo_set(args.out / "sklearn", sklearn, n=N_SKLEARN, seed=SEED,
+    writers = held_out_writer_glyphs()
+    counts["writers"] = len(sp.make_photo_set(args.out / "writers", writers, seed=SEED + 9,
                                               layout=args.layout))
     counts["mnist"] = len(sp.make_photo_set(args.out / "mnist", sp.mnist_glyphs(mnist.x_test, mnist.y_test),
                                             n=N_MNIST, seed=SEED + 1, layout=args.layout))
@@ -82,6 +86,22 @@ def main(argv: list[str] | None = None) -> int:
     counts["paper frames"] = write_paper_video(args.out)
     print(", ".join(f"{k}: {v}" for k, v in counts.items()), f"-> {args.out}")
     return 0
+
+
+def held_out_writer_glyphs() -> sp.GlyphSet:
+    """N_WRITERS_PER_SET clean digits of each of PAPER_SETS' held-out writers (a seeded pick).
+
+    optdigits as its 32x32 scan, pendigits redrawn from its pen trajectory with one clean pen
+    (`writer_images.glyph_mask`): the same glyphs `augment_bench.py` scores as clean scans.
+    """
+    parts = []
+    for k, name in enumerate(PAPER_SETS):
+        ws = load_set(name)
+        rng = np.random.default_rng(SEED + 10 + k)
+        pick = rng.choice(ws.indices("test"), N_WRITERS_PER_SET, replace=False)
+        masks = tuple(glyph_mask(ws, int(i)) for i in pick)
+        parts.append(sp.GlyphSet(masks, ws.y[pick].astype(np.int64), (name,) * len(pick)))
+    return sp.GlyphSet.concat(*parts)
 
 
 def write_paper_video(out: Path) -> int:
