@@ -69,7 +69,7 @@ def train(
         typer.Option(
             help="Real handwriting of other writers to learn from, comma-separated: optdigits, pendigits, "
             "semeion (their training writers only; held-out writers never), or none "
-            "(default: optdigits,pendigits with --augment, else none)"
+            "(default: optdigits,pendigits,semeion with --augment, else none)"
         ),
     ] = None,
     distribute: Annotated[
