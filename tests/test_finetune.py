@@ -131,3 +131,29 @@ def test_unknown_augment_is_a_one_line_error(tmp_path, tiny_run, sample_set):
                   str(tmp_path / "o"), "--augment", "heavy")
     assert res.returncode != 0 and "light" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_other_writers_a_parent_learned_are_rehearsed_and_inherited(tmp_path, tiny_run, sample_set):
+    """An `--augment` parent learned other writers: the fine-tune mixes their images in, and says so."""
+    parent = tmp_path / "parent"
+    shutil.copytree(tiny_run, parent)
+    metrics = json.loads((parent / "metrics.json").read_text())
+    metrics["config"]["other_writers"] = ["optdigits", "pendigits"]
+    (parent / "metrics.json").write_text(json.dumps(metrics))
+    logs: list[str] = []
+    child = finetune(FinetuneConfig(run=parent, samples=sample_set, out=tmp_path / "child", epochs=1,
+                                    data=MNIST, writers_ratio=2.0), log=logs.append)
+    assert 0.95 * 2 * child.samples_train <= child.writer_images <= 2 * child.samples_train
+    assert child.mnist_images == 5 * child.samples_train
+    child_metrics = json.loads((child.run_dir / "metrics.json").read_text())
+    assert child_metrics["learned_writers"] == ["optdigits", "pendigits"]
+    assert child_metrics["writer_images"] == child.writer_images
+    assert any(f"+ {child.writer_images} of optdigits, pendigits" in line for line in logs)
+    # A fine-tune of the fine-tuned run rehearses what its parent learned; a plain parent, nothing.
+    grandchild = finetune(FinetuneConfig(run=child.run_dir, samples=sample_set, out=tmp_path / "gc",
+                                         epochs=1, data=MNIST))
+    assert grandchild.writer_images > 0
+    plain = finetune(FinetuneConfig(run=tiny_run, samples=sample_set, out=tmp_path / "plain", epochs=1,
+                                    data=MNIST))
+    assert plain.writer_images == 0
+    assert json.loads((plain.run_dir / "metrics.json").read_text())["learned_writers"] == []

@@ -38,6 +38,7 @@ CASES = [
     (["convert", "--run", ".", "--calibration-samples", HUGE], "--calibration-samples"),
     (["finetune", "--run", ".", "--samples", ".", "--out", "ft", "--seed", HUGE], "--seed"),
     (["finetune", "--run", ".", "--samples", ".", "--out", "ft", "--mnist-ratio", "1e308"], "--mnist-ratio"),
+    (["finetune", "--run", ".", "--samples", ".", "--out", "ft", "--writers-ratio", "-1"], "--writers-ratio"),
 ]
 
 

@@ -124,6 +124,24 @@ def test_held_out_writers_never_reach_the_training_images(small_sets) -> None:
     assert not np.array_equal(extra.x, other.x), "another seed draws other pens"
 
 
+def test_a_fine_tunes_rehearsal_draws_training_writers_only(small_sets) -> None:
+    from cnn_edge.trainer.writer_images import sampled_training_images
+
+    x, y, part, row = sampled_training_images(ow.TRAINABLE, 600, seed=5)
+    assert len(y) >= 590 and x.shape[1:] == (28, 28)  # a pen variant with no digit found is left out
+    for k, name in enumerate(ow.TRAINABLE):
+        fields = _raw(small_sets / ow.FILES[name])
+        held = _held_out_rows(name, fields, len(fields["y"]))
+        rows = row[part == k]
+        assert len(held) > 0 and len(rows) > 0
+        assert not set(rows) & set(held), f"held-out {name} writers reached a fine-tune's rehearsal"
+        train_rows = np.setdiff1d(np.arange(len(fields["y"])), held)
+        assert set(rows) == set(train_rows)  # 600 draws of ~90 rows: every training row is drawn
+        np.testing.assert_array_equal(y[part == k], fields["y"][rows])
+    again = sampled_training_images(ow.TRAINABLE, 600, seed=5)
+    np.testing.assert_array_equal(x, again[0])
+
+
 def test_plain_training_adds_nothing_and_fonts_stay_as_they_were() -> None:
     from cnn_edge.trainer.font_digits import font_training_images
     from cnn_edge.trainer.training_set import extra_training_images

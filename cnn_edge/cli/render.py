@@ -75,7 +75,8 @@ def convert_result(result: Any, seed: int) -> None:
 def finetune_result(r: Any) -> None:
     out(f"held-out samples ({r.samples_holdout}): {r.holdout_before:.2%} -> {r.holdout_after:.2%}; "
         f"MNIST test: {r.mnist_before:.2%} -> {r.mnist_after:.2%} "
-        f"({r.samples_train} samples + {r.mnist_images} MNIST images, {r.train_seconds:.0f} s)")
+        f"({r.samples_train} samples + {r.mnist_images} MNIST images"
+        f"{f' + {r.writer_images} other writers' if r.writer_images else ''}, {r.train_seconds:.0f} s)")
     artifacts(r.artifacts)
     out(f"next: cnn-edge convert --run {r.run_dir} --int8")
 

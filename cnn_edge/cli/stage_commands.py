@@ -181,6 +181,12 @@ def finetune(
         typer.Option(help="MNIST images mixed in per sample (default: chosen by measurement, see "
                      "benchmarks/results/finetune.md)"),
     ] = None,
+    writers_ratio: Annotated[
+        float | None,
+        typer.Option(help="Images of the other writers the parent learned (train --other-writers) "
+                     "mixed in per sample, so it keeps them (default: chosen by measurement, see "
+                     "benchmarks/results/finetune_writers.md)"),
+    ] = None,
     train_conv: Annotated[
         bool, typer.Option("--train-conv", help="Also train the convolutional layers (default: frozen)")
     ] = False,
@@ -200,14 +206,15 @@ def finetune(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-epoch progress")] = False,
 ) -> None:
-    """Fine-tune a trained model's dense layers on your samples (mixed with MNIST); writes a new run."""
+    """Fine-tune a model's dense layers on your samples (mixed with what it knew); writes a new run."""
     from cnn_edge.finetune import FinetuneConfig
     from cnn_edge.finetune import finetune as run_finetune
 
     cfg = FinetuneConfig(
         run=run, samples=samples, out=out, train_conv=train_conv, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate, holdout=holdout, seed=seed, data=data, force=force,
-        verbose=0 if quiet else 2, **given(mnist_ratio=mnist_ratio, augment=augment),
+        verbose=0 if quiet else 2,
+        **given(mnist_ratio=mnist_ratio, writers_ratio=writers_ratio, augment=augment),
     )
     with user_errors():
         result = run_finetune(cfg, log=render.out)

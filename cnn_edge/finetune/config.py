@@ -8,6 +8,9 @@ from pathlib import Path
 # MNIST training images mixed in per user sample, so the model does not forget MNIST
 # (measured: benchmarks/results/finetune.md).
 DEFAULT_MNIST_RATIO = 5.0
+# Images of the other writers the parent learned (`train --other-writers`), rehearsed per user
+# sample besides MNIST (`cnn_edge.finetune.anchors`; measured: benchmarks/results/finetune_writers.md).
+DEFAULT_WRITERS_RATIO = 8.0
 # The trainer's augmentation preset applied to the samples (benchmarks/results/finetune_writers.md):
 # on validation writers it removed more of the error on the same writers' other digits than
 # un-augmented samples (4 of 4 runs), and never lost on a new group of writers.
@@ -28,6 +31,9 @@ class FinetuneConfig:
             through the runtime's `preprocess` (as `cnn-edge infer` does for files).
         out: the new run directory (must not exist or be empty, unless `force`).
         mnist_ratio: MNIST training images mixed in per user training sample (0: none).
+        writers_ratio: images of the other writers the parent run learned from (its training
+            writers, `cnn-edge train --other-writers`) mixed in per user training sample (0: none;
+            a parent that learned none rehearses MNIST only).
         train_conv: also train the convolutional layers (default: frozen, only the dense
             layers learn).
         epochs: passes over the mixed training set.
@@ -48,6 +54,7 @@ class FinetuneConfig:
     samples: Path
     out: Path
     mnist_ratio: float = DEFAULT_MNIST_RATIO
+    writers_ratio: float = DEFAULT_WRITERS_RATIO
     train_conv: bool = False
     epochs: int = 15
     batch_size: int = 64
@@ -69,6 +76,7 @@ class FinetuneResult:
     samples_train: int
     samples_holdout: int
     mnist_images: int
+    writer_images: int
     holdout_before: float
     holdout_after: float
     mnist_before: float

@@ -1,4 +1,4 @@
-"""`finetune()`: adapt a trained model's dense layers to the user's samples, mixed with MNIST."""
+"""`finetune()`: adapt a trained model's dense layers to the user's samples, mixed with what it knew."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from cnn_edge.common import run_dir as rd
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, DataError, RunDirError
 from cnn_edge.common.limits import MAX_RATIO, check_float
+from cnn_edge.finetune.anchors import mixed_training_set, parent_writers
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
 from cnn_edge.finetune.samples import Samples, load_samples
 from cnn_edge.trainer.options import check_fit_options
@@ -28,6 +29,7 @@ def validate_config(cfg: FinetuneConfig) -> None:
     if not cfg.mnist_ratio >= 0:
         raise ConfigError(f"--mnist-ratio must be 0 or more, got {cfg.mnist_ratio}")
     check_float("--mnist-ratio", cfg.mnist_ratio, 0.0, MAX_RATIO)
+    check_float("--writers-ratio", cfg.writers_ratio, 0.0, MAX_RATIO)
     from cnn_edge.trainer.augment import PRESETS
 
     if cfg.augment != "none" and cfg.augment not in PRESETS:
@@ -74,21 +76,6 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
 
 def _config_dict(cfg: FinetuneConfig) -> dict[str, Any]:
     return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
-
-
-def _mixed_training_set(samples: Samples, train_idx: np.ndarray, mnist: Any,
-                        cfg: FinetuneConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The samples to learn plus `mnist_ratio` MNIST training images per sample (not to forget).
-
-    Returns (x uint8, y int64, is_sample bool): only the samples are augmented.
-    """
-    rng = np.random.default_rng(cfg.seed + 1)
-    n_mnist = min(len(mnist.x_train), int(round(cfg.mnist_ratio * len(train_idx))))
-    pick = rng.choice(len(mnist.x_train), size=n_mnist, replace=False)
-    x = np.concatenate([samples.images[train_idx], mnist.x_train[pick]]).astype(np.uint8)
-    y = np.concatenate([samples.labels[train_idx], mnist.y_train[pick].astype(np.int64)])
-    is_sample = np.arange(len(y)) < len(train_idx)
-    return x, y, is_sample
 
 
 def _freeze_conv(model: Any, train_conv: bool) -> list[str]:
@@ -192,17 +179,19 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
     holdout_before, mnist_before = accuracy(x_held, y_held), accuracy(x_test, y_test)
     log(f"before: held-out samples {holdout_before:.2%} ({len(held_idx)}), MNIST test {mnist_before:.2%}")
 
-    x_fit, y_fit, is_sample = _mixed_training_set(samples, train_idx, mnist, cfg)
-    n_mnist = len(y_fit) - len(train_idx)
+    writers = parent_writers(Path(cfg.run))
+    mixed = mixed_training_set(samples, train_idx, mnist, writers, cfg)
     frozen = _freeze_conv(model, cfg.train_conv)
-    steps = -(-len(x_fit) // cfg.batch_size) * cfg.epochs
+    steps = -(-len(mixed.y) // cfg.batch_size) * cfg.epochs
     compile_model(model, cfg.learning_rate, "cosine", total_steps=steps)
-    log(f"fine-tuning on {len(train_idx)} samples + {n_mnist} MNIST images for {cfg.epochs} epochs; "
+    rehearsed = f" + {mixed.writer_images} of {', '.join(writers)}" if mixed.writer_images else ""
+    log(f"fine-tuning on {len(train_idx)} samples + {mixed.mnist_images} MNIST images{rehearsed} "
+        f"for {cfg.epochs} epochs; "
         f"frozen: {', '.join(frozen) or 'nothing'}; augmentation of the samples: {cfg.augment}; "
         f"run directory {target.path}")
 
     start = time.perf_counter()
-    fit = model.fit(_fit_dataset(x_fit, y_fit, is_sample, cfg), epochs=cfg.epochs, shuffle=False,
+    fit = model.fit(_fit_dataset(mixed.x, mixed.y, mixed.is_sample, cfg), epochs=cfg.epochs, shuffle=False,
                     validation_data=(x_held, y_held), verbose=cfg.verbose)
     train_seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
@@ -236,7 +225,10 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
         "samples_holdout": len(held_idx),
         "holdout_files": [str(samples.files[i]) for i in held_idx],
         "samples_without_digit": len(samples.no_digit),
-        "mnist_images": n_mnist,
+        "mnist_images": mixed.mnist_images,
+        "writer_images": mixed.writer_images,
+        # Other writers this model learned (its parent did): a fine-tune of it rehearses them.
+        "learned_writers": list(writers),
         "frozen_layers": frozen,
         "samples_augment": cfg.augment,
         "params": int(model.count_params()),
@@ -254,7 +246,8 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
     final = {name: target.path / path.name for name, path in artifacts.items()}
     return FinetuneResult(
         run_dir=target.path, model_path=final["model"], samples_train=len(train_idx),
-        samples_holdout=len(held_idx), mnist_images=n_mnist, holdout_before=holdout_before,
+        samples_holdout=len(held_idx), mnist_images=mixed.mnist_images,
+        writer_images=mixed.writer_images, holdout_before=holdout_before,
         holdout_after=holdout_after, mnist_before=mnist_before, mnist_after=mnist_after,
         train_seconds=train_seconds, warnings=warnings, artifacts=final,
     )

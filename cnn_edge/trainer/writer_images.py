@@ -16,7 +16,8 @@ do, so training images look like what the runtime makes of a photo.
   has no writers to split and is never trained on.
 
 `glyph_mask` is the clean mask of one sample (benchmarks render photos from it);
-`training_images` builds the varied training part with each image's row in its file.
+`training_images` builds the varied training part with each image's row in its file;
+`sampled_training_images` draws a few of them at random (a fine-tune's rehearsal).
 """
 
 from __future__ import annotations
@@ -121,17 +122,40 @@ def training_images(
     validation and held-out writers of `other_writers` never get here. Same seed, same images.
     """
     rng = np.random.default_rng(seed)
+    sets = [load_set(name) for name in parts]
+    picks = [(ws, int(i)) for ws in sets for i in ws.indices("train") for _ in range(copies)]
+    return _render(picks, rng)
+
+
+def sampled_training_images(
+    parts: tuple[str, ...] | list[str], n: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`n` varied 28x28 images of training-role samples of `parts` drawn at random (with repeats).
+
+    For a fine-tune's rehearsal: a few hundred images of the writers its parent learned, each
+    training writer's sample equally likely. Same return as `training_images`; the validation and
+    held-out writers never get here either. Fewer than `n` only if the runtime sees no digit in
+    some pen variants.
+    """
+    rng = np.random.default_rng(seed)
+    pool = [(ws, int(i)) for ws in (load_set(name) for name in parts) for i in ws.indices("train")]
+    if not pool or n <= 0:
+        return _render([], rng)
+    return _render([pool[int(k)] for k in rng.integers(0, len(pool), size=n)], rng)
+
+
+def _render(
+    picks: list[tuple[WriterSet, int]], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each (set, row) drawn by a varied pen and framed like MNIST, with its provenance."""
     images, labels, part_ids, rows = [], [], [], []
-    for name in parts:
-        ws = load_set(name)
-        for i in ws.indices("train"):
-            for _ in range(copies):
-                digit = frame_like_mnist(varied_mask(ws, int(i), rng))
-                if digit is not None:  # a pen variant the runtime sees no digit in is left out
-                    images.append(digit)
-                    labels.append(ws.y[i])
-                    part_ids.append(TRAINABLE.index(name))
-                    rows.append(i)
+    for ws, i in picks:
+        digit = frame_like_mnist(varied_mask(ws, i, rng))
+        if digit is not None:  # a pen variant the runtime sees no digit in is left out
+            images.append(digit)
+            labels.append(ws.y[i])
+            part_ids.append(TRAINABLE.index(ws.name))
+            rows.append(i)
     if not images:
         empty = np.zeros(0, np.int64)
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), empty, empty
