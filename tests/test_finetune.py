@@ -157,3 +157,20 @@ def test_the_other_writers_a_parent_learned_are_rehearsed_and_inherited(tmp_path
                                     data=MNIST))
     assert plain.writer_images == 0
     assert json.loads((plain.run_dir / "metrics.json").read_text())["learned_writers"] == []
+
+
+def test_a_parent_whose_writers_are_missing_is_one_line_naming_the_way_out(tmp_path, tiny_run, sample_set):
+    parent = tmp_path / "parent"
+    shutil.copytree(tiny_run, parent)
+    metrics = json.loads((parent / "metrics.json").read_text())
+    metrics["config"]["other_writers"] = ["optdigits"]
+    (parent / "metrics.json").write_text(json.dumps(metrics))
+    empty = tmp_path / "no_writers"
+    empty.mkdir()
+    out = tmp_path / "out"
+    res = run_cli("finetune", "--run", str(parent), "--samples", str(sample_set), "--out", str(out),
+                  "--data", str(MNIST), "--epochs", "1", env={"CNN_EDGE_OTHER_WRITERS": str(empty)})
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "learned other writers (optdigits)" in res.stderr and "--writers-ratio 0" in res.stderr
+    assert not out.exists()

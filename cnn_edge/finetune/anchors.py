@@ -72,12 +72,27 @@ def mixed_training_set(samples: Samples, train_idx: np.ndarray, mnist: Any, writ
     ys = [samples.labels[train_idx], mnist.y_train[pick].astype(np.int64)]
     n_writers = int(round(cfg.writers_ratio * n)) if writers else 0
     if n_writers:
-        from cnn_edge.trainer.writer_images import sampled_training_images
-
-        x_w, y_w, _, _ = sampled_training_images(writers, n_writers, cfg.seed + _WRITERS_SEED_OFFSET)
+        x_w, y_w = _writer_images(writers, n_writers, cfg.seed + _WRITERS_SEED_OFFSET)
         xs.append(x_w)
         ys.append(y_w.astype(np.int64))
         n_writers = len(y_w)
     x = np.concatenate(xs).astype(np.uint8)
     y = np.concatenate(ys)
     return MixedSet(x, y, np.arange(len(y)) < n, n_mnist, n_writers)
+
+
+def _writer_images(writers: tuple[str, ...], n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n` rehearsal images; the other writers' files missing (an install without the checkout's
+    data/) is the usual one-line error, saying how to fine-tune without them."""
+    from cnn_edge.common.errors import DataError
+    from cnn_edge.trainer.writer_images import sampled_training_images
+
+    try:
+        x, y, _, _ = sampled_training_images(writers, n, seed)
+    except DataError as exc:
+        raise DataError(
+            f"the parent run learned other writers ({', '.join(writers)}) that this fine-tune "
+            f"rehearses, but {exc.message}",
+            hint=f"{exc.hint}; or pass --writers-ratio 0 to fine-tune without them",
+        ) from exc
+    return x, y
