@@ -168,7 +168,9 @@ def _wait_for(proc: subprocess.Popen[str], folder: Path, pattern: str, timeout: 
             return found[0]
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, f"no {pattern} within {timeout} s"
-        time.sleep(0.05)
+        # Short: on a fast machine a tiny model's int8 file is staged for only a few tenths of a
+        # second (written, verified, renamed in); a 50 ms poll missed it once under load.
+        time.sleep(0.005)
 
 
 def test_sigkill_while_replacing_a_run_keeps_the_old_run(tmp_path):
