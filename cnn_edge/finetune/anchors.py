@@ -93,6 +93,6 @@ def _writer_images(writers: tuple[str, ...], n: int, seed: int) -> tuple[np.ndar
         raise DataError(
             f"the parent run learned other writers ({', '.join(writers)}) that this fine-tune "
             f"rehearses, but {exc.message}",
-            hint=f"{exc.hint}; or pass --writers-ratio 0 to fine-tune without them",
+            hint="; or ".join(filter(None, [exc.hint, "pass --writers-ratio 0 to fine-tune without them"])),
         ) from exc
     return x, y
