@@ -133,13 +133,18 @@ def test_unknown_augment_is_a_one_line_error(tmp_path, tiny_run, sample_set):
     assert not (tmp_path / "o").exists()
 
 
+def _parent_that_learned(run: Path, dst: Path, writers: list[str]) -> Path:
+    """A copy of `run` whose metrics.json says it was trained with `--other-writers WRITERS`."""
+    shutil.copytree(run, dst)
+    metrics = json.loads((dst / "metrics.json").read_text())
+    metrics["config"]["other_writers"] = writers
+    (dst / "metrics.json").write_text(json.dumps(metrics))
+    return dst
+
+
 def test_the_other_writers_a_parent_learned_are_rehearsed_and_inherited(tmp_path, tiny_run, sample_set):
     """An `--augment` parent learned other writers: the fine-tune mixes their images in, and says so."""
-    parent = tmp_path / "parent"
-    shutil.copytree(tiny_run, parent)
-    metrics = json.loads((parent / "metrics.json").read_text())
-    metrics["config"]["other_writers"] = ["optdigits", "pendigits"]
-    (parent / "metrics.json").write_text(json.dumps(metrics))
+    parent = _parent_that_learned(tiny_run, tmp_path / "parent", ["optdigits", "pendigits"])
     logs: list[str] = []
     child = finetune(FinetuneConfig(run=parent, samples=sample_set, out=tmp_path / "child", epochs=1,
                                     data=MNIST, writers_ratio=2.0), log=logs.append)
@@ -160,11 +165,7 @@ def test_the_other_writers_a_parent_learned_are_rehearsed_and_inherited(tmp_path
 
 
 def test_a_parent_whose_writers_are_missing_is_one_line_naming_the_way_out(tmp_path, tiny_run, sample_set):
-    parent = tmp_path / "parent"
-    shutil.copytree(tiny_run, parent)
-    metrics = json.loads((parent / "metrics.json").read_text())
-    metrics["config"]["other_writers"] = ["optdigits"]
-    (parent / "metrics.json").write_text(json.dumps(metrics))
+    parent = _parent_that_learned(tiny_run, tmp_path / "parent", ["optdigits"])
     empty = tmp_path / "no_writers"
     empty.mkdir()
     out = tmp_path / "out"
