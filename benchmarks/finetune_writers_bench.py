@@ -4,8 +4,10 @@
         --writers-a 30-36 --writers-b 37-43 --seeds 0,1 --json benchmarks/results/finetune_writers.json
 
 The handwriting is pendigits' (UCI; `cnn_edge.trainer.other_writers`), each digit redrawn from its
-pen trajectory (`writer_images.glyph_mask`) and rendered as a camera-like photo
-(`cnn_edge.testing.synthetic_photos.render_photo`). Writers A give the samples: `--per-class`
+pen trajectory (`writer_images.glyph_mask`), or with `--source optdigits` the scanned forms of
+optdigits' 13 held-out writers (14 inferred forms, 0-13: for a base that never trained on
+optdigits, such as a leave-one-source-out run, the case of a source the model never saw), each
+rendered as a camera-like photo (`cnn_edge.testing.synthetic_photos.render_photo`). Writers A give the samples: `--per-class`
 digits of each class of each writer (7 x 10 x 7 = ~490), written as `cnn-edge collect` writes
 them (SAMPLES/<digit>/<name>.png and, where the runtime finds a digit, its `.28x28.png` twin).
 Measured on three sets, BEFORE (the base run's int8) and AFTER (the fine-tuned run converted
@@ -37,6 +39,9 @@ from cnn_edge.trainer.other_writers import load_set
 from cnn_edge.trainer.writer_images import glyph_mask
 
 RENDER_SEED = 16160  # samples; +1 writers A's other digits; +2 writers B
+# Where each source keeps its writer numbers: pendigits' writers (0-43), and optdigits' 13 held-out
+# `windep` writers as the 14 forms inferred for them (every other optdigits row is -1 there).
+WRITER_FIELD = {"pendigits": "writer", "optdigits": "windep_form_id_inferred"}
 
 
 def writer_range(text: str) -> list[int]:
@@ -84,7 +89,7 @@ def write_samples(ws, rows: np.ndarray, folder: Path, seed: int) -> int:
         photo = sp.render_photo(glyph_mask(ws, int(i)), rng)
         d = folder / str(int(ws.y[i]))
         d.mkdir(parents=True, exist_ok=True)
-        stem = f"pendigits-w{int(ws.fields['writer'][i]):02d}-r{int(i):05d}"
+        stem = f"{ws.name}-w{int(ws.fields[WRITER_FIELD[ws.name]][i]):02d}-r{int(i):05d}"
         cv2.imwrite(str(d / f"{stem}.png"), photo)
         digit = preprocess(photo, DEFAULT)
         if digit is not None:
@@ -95,9 +100,9 @@ def write_samples(ws, rows: np.ndarray, folder: Path, seed: int) -> int:
 
 def load_sets(args: argparse.Namespace) -> tuple[Path, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """The samples folder and the measuring sets (x, y, found), made once per --work folder."""
-    ws = load_set("pendigits")
+    ws = load_set(args.source)
     a, b = writer_range(args.writers_a), writer_range(args.writers_b)
-    rows = split_rows(ws.fields["writer"], ws.y, a, b, args.per_class, RENDER_SEED)
+    rows = split_rows(ws.fields[WRITER_FIELD[args.source]], ws.y, a, b, args.per_class, RENDER_SEED)
     samples = args.work / "samples"
     if not samples.exists():
         tmp = args.work / "samples.tmp"
@@ -154,7 +159,10 @@ def parse_sets(pairs: list[str]) -> dict:
     return out
 
 
-def error_removed(before: float, after: float) -> float:
+def error_removed(before: float, after: float) -> float | None:
+    """Share of the base's errors gone; None when the base made none (nothing to remove)."""
+    if before >= 1.0:
+        return None
     return ((1 - before) - (1 - after)) / (1 - before)
 
 
@@ -162,6 +170,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run", type=Path, required=True, help="a converted (--int8) base run")
     ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--source", choices=sorted(WRITER_FIELD), default="pendigits",
+                    help="whose writers: pendigits, or optdigits' windep forms 0-13 (a source that a "
+                    "leave-one-source-out base never saw)")
     ap.add_argument("--writers-a", default="30-36")
     ap.add_argument("--writers-b", default="37-43")
     ap.add_argument("--per-class", type=int, default=7)
