@@ -7,9 +7,10 @@ The handwriting is pendigits' (UCI; `cnn_edge.trainer.other_writers`), each digi
 pen trajectory (`writer_images.glyph_mask`), or with `--source optdigits` the scanned forms of
 optdigits' 13 held-out writers (14 inferred forms, 0-13: for a base that never trained on
 optdigits, such as a leave-one-source-out run, the case of a source the model never saw), each
-rendered as a camera-like photo (`cnn_edge.testing.synthetic_photos.render_photo`). Writers A give the samples: `--per-class`
-digits of each class of each writer (7 x 10 x 7 = ~490), written as `cnn-edge collect` writes
-them (SAMPLES/<digit>/<name>.png and, where the runtime finds a digit, its `.28x28.png` twin).
+rendered as a camera-like photo (`cnn_edge.testing.synthetic_photos.render_photo`). Writers A
+give the samples: `--per-class` digits of each class of each writer (7 x 10 x 7 = ~490),
+written as `cnn-edge collect` writes them (SAMPLES/<digit>/<name>.png and, where the runtime
+finds a digit, its `.28x28.png` twin).
 Measured on three sets, BEFORE (the base run's int8) and AFTER (the fine-tuned run converted
 with `convert --int8`, the default calibration), all through the runtime's `preprocess` (a
 photo where no digit is found counts as an error), int8 in LiteRT:
