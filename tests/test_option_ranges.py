@@ -33,6 +33,8 @@ CASES = [
     (["train", "--batch-size", HUGE], "--batch-size"),
     (["train", "--hidden-units", HUGE], "--hidden-units"),
     (["train", "--font-digits", HUGE], "--font-digits"),
+    (["train", "--augment", "--other-writer-copies", HUGE], "--other-writer-copies"),
+    (["train", "--augment", "--other-writer-copies", "-1"], "--other-writer-copies"),
     (["train", "--learning-rate", "inf"], "--learning-rate"),
     (["convert", "--run", ".", "--seed", HUGE], "--seed"),
     (["convert", "--run", ".", "--calibration-samples", HUGE], "--calibration-samples"),

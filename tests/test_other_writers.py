@@ -177,6 +177,23 @@ def test_augmented_run_on_other_writers_trains_converts_and_repeats(small_sets, 
     assert next(m for m in manifest["models"] if m["format"] == "int8")["accuracy"] > 0.3
 
 
+def test_other_writer_copies_from_the_command_line(small_sets, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from cnn_edge.cli import app
+
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--augment", "--epochs", "1", "--train-limit", "100",
+            "--validation-size", "100", "--data", str(MNIST), "--font-digits", "0", "--quiet",
+            "--other-writers", "semeion", "--other-writer-copies", "3"]
+    result = CliRunner().invoke(app, args)  # in this process: the small sets' checksums hold here only
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / rd.METRICS).read_text())
+    assert metrics["config"]["other_writer_copies"] == 3
+    train_rows = len(ow.load_set("semeion").indices("train"))
+    assert 0.9 * 3 * train_rows <= metrics["other_writer_images"]["semeion"] <= 3 * train_rows
+
+
 def test_unknown_or_test_only_set_is_one_clear_line(tmp_path) -> None:
     from cnn_edge.trainer import train
 

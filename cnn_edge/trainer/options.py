@@ -57,4 +57,4 @@ def _check_other_writers(cfg: TrainConfig) -> None:
             f"unknown --other-writers set {', '.join(map(repr, unknown))}",
             hint=f"choose from: {', '.join(TRAINABLE)} (mfeat is test-only)",
         )
-    lim.check_int("other_writer_copies", cfg.other_writer_copies, 0, lim.MAX_FONT_DIGITS)
+    lim.check_int("--other-writer-copies", cfg.other_writer_copies, 0, lim.MAX_FONT_DIGITS)
