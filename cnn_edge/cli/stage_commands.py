@@ -75,9 +75,9 @@ def train(
     other_writer_copies: Annotated[
         int | None,
         typer.Option(
-            help="Varied renders of each of those writers' digits (pen, slant, width): 2 weighs real "
-            "handwriting twice as much, at a fifth more training time; measured, the named sets gain "
-            "more than writers of other sources (benchmarks/results/other_writers.md) (default: 1)"
+            help="Varied renders of each of those writers' digits (pen, slant, width); 1 trains a tenth "
+            "faster and reads other sources' writers a little worse "
+            "(benchmarks/results/other_writers.md) (default: 2)"
         ),
     ] = None,
     distribute: Annotated[
