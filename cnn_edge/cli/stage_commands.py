@@ -97,11 +97,9 @@ def train(
     """Train the MNIST CNN (or the softmax baseline) and write model, curves and metrics."""
     from cnn_edge.trainer import TrainConfig
     from cnn_edge.trainer import train as run_training
-    from cnn_edge.trainer.config import AUGMENT_OTHER_WRITER_COPIES
     from cnn_edge.trainer.other_writers import parse_parts
 
     augment = augment or augment_preset is not None  # a preset alone implies --augment
-    copies = AUGMENT_OTHER_WRITER_COPIES if other_writer_copies is None else other_writer_copies
     cfg = TrainConfig(
         out=out, arch=arch, hidden_units=hidden_units, epochs=epochs, batch_size=batch_size,
         learning_rate=learning_rate, lr_schedule=lr_schedule, data=data, train_limit=train_limit,
@@ -109,7 +107,7 @@ def train(
         verbose=2 if quiet else 1, augment=(augment_preset or "camera") if augment else None,
         font_digits=font_digits, distribute=distribute,
         other_writers=None if other_writers is None else parse_parts(other_writers),
-        other_writer_copies=copies,
+        **given(other_writer_copies=other_writer_copies),
         workers=tuple(w.strip() for w in workers.split(",") if w.strip()) if workers else (),
         worker_index=worker_index,
     )
