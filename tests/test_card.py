@@ -201,8 +201,8 @@ def test_dark_thumb_denting_the_card_edge_still_finds_the_card(digits):
 def test_rendered_paper_video_is_a_page_with_the_digit_found(tmp_path, digits):
     """A page filling the view (a camera over a desk): the region is paper, every frame has its digit.
 
-    Without a hard shadow across the page: one splits the page into a lit and a dark part that
-    the paper search takes for a window beside a wall (no digit; benchmarks/results/edge_runtime.md).
+    Every page here has a soft shadow across it (a hand, a phone): at each brightness level it
+    splits the page into a lit and a dark part, which no level shows as one blob of paper.
     """
     from dataclasses import replace
 
@@ -211,10 +211,11 @@ def test_rendered_paper_video_is_a_page_with_the_digit_found(tmp_path, digits):
 
     images, labels = digits
     path = tmp_path / "paper.avi"
-    unshadowed = PaperVideoRanges(page=replace(PaperVideoRanges().page, shadow_prob=0.0))
-    truth = make_paper_video(path, sp.mnist_glyphs(images[:3], labels[:3]), frames_per_digit=4, seed=3,
-                             ranges=unshadowed)
-    assert truth == [int(d) for d in labels[:3] for _ in range(4)]
+    page = replace(PaperVideoRanges().page, shadow_prob=1.0, shadow_strength=(0.3, 0.5))
+    shadowed = PaperVideoRanges(page=page)
+    truth = make_paper_video(path, sp.mnist_glyphs(images[:4], labels[:4]), frames_per_digit=3, seed=3,
+                             ranges=shadowed)
+    assert truth == [int(d) for d in labels[:4] for _ in range(3)]
     cap = cv2.VideoCapture(str(path))
     assert cap.get(cv2.CAP_PROP_FPS) == 15 and cap.get(cv2.CAP_PROP_FRAME_WIDTH) == 640
     corrs = []
@@ -226,7 +227,23 @@ def test_rendered_paper_video_is_a_page_with_the_digit_found(tmp_path, digits):
         assert find_paper(region) is region  # no card edge: the whole region is the page
         seen = preprocess(region, CAMERA)
         assert seen is not None, f"frame {t}: no digit found on the page"
-        clean = preprocess(255 - images[t // 4])
+        clean = preprocess(255 - images[t // 3])
         corrs.append(np.corrcoef(seen.ravel().astype(float), clean.ravel().astype(float))[0, 1])
     cap.release()
     assert np.mean(corrs) > 0.8, np.round(corrs, 2)
+
+
+def test_light_changing_at_a_hard_edge_is_no_page():
+    """A soft shadow's slope is a page's; a window beside a dark wall, at the same light, is not."""
+    rng = np.random.default_rng(0)
+    xs = np.arange(300, dtype=np.float32)
+
+    def shade(width: float) -> np.ndarray:  # light falling by half across an edge `width` px wide
+        return 200.0 * (1 - 0.25 * (1 + np.tanh((xs - 150) / (2 * width))))
+
+    soft, hard = shade(20), shade(1.5)  # a shadow's edge over a fifth of the view; a window's frame
+    for profile, expect_page in ((soft, True), (hard, False)):
+        scene = np.tile(profile, (300, 1)) + rng.normal(0, 2, (300, 300))
+        scene[110:190, 200:212] *= 0.3  # a stroke of ink on the lit side
+        region = u8(scene)
+        assert (find_paper(region) is region) is expect_page

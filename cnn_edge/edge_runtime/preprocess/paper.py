@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnn_edge.edge_runtime.pixels import closing_to_the_edge
+
 
 def half(small: np.ndarray) -> np.ndarray:
     """`small` at half resolution, where step 2 estimates the paper (it varies slowly)."""
@@ -19,24 +21,6 @@ def paper_kernel(shape: tuple[int, int]) -> np.ndarray:
 
     k = max(3, (min(shape) // 6) | 1)
     return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-
-
-def closing_to_the_edge(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """A morphological closing that also holds at the image's edges.
-
-    OpenCV's default border lets both halves of a closing ignore what lies outside, so within a
-    kernel of an edge the closing keeps the dilation's brighter values: paper that darkens
-    towards the edge (vignetting, a shadow, a gradient) comes out darker than its "paper", a
-    band of ink along the edge, which swallowed digits near it and joined big ones to it. The
-    image continued outward (edge pixels repeated) keeps the closing of a gradient the gradient.
-    """
-    import cv2
-
-    ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
-    padded = cv2.copyMakeBorder(image, ry, ry, rx, rx, cv2.BORDER_REPLICATE)
-    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
-    return closed[ry:ry + image.shape[0], rx:rx + image.shape[1]]
-
 
 
 def ink_darkness(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
