@@ -19,6 +19,8 @@ card video (`run_camera`, `raw_label` against cards.csv). Its writers/ photos ar
 held-out writers above are every digit clean and 1,000 per set as photos.
 --tune adds the validation writers (optdigits cv, pendigits 27-29, semeion block 4), clean: the
 only other-writer figures a recipe may be chosen on.
+--validation-only measures MNIST and the validation writers and nothing held out (no held-out
+writers, fonts or photos): for choosing a recipe before its one look at the held-out figures.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ def held_out_fonts(clf: Classifier) -> dict[str, dict]:
     }
 
 
-def measure(run: Path, photos: Path | None, tune: bool) -> dict:
+def measure(run: Path, photos: Path | None, tune: bool, held_out: bool = True) -> dict:
     metrics = json.loads((run / "metrics.json").read_text())
     manifest = json.loads((run / "manifest.json").read_text())
     int8 = next(m for m in manifest["models"] if m["format"] == "int8")
@@ -148,9 +150,10 @@ def measure(run: Path, photos: Path | None, tune: bool) -> dict:
         "other_writer_images": metrics.get("other_writer_images", {}),
         "font_digit_images": metrics.get("font_digit_images", 0),
     }
-    res.update(other_writers(clf, "test", photos=True))
-    res.update(held_out_fonts(clf))
-    if photos is not None:
+    if held_out:
+        res.update(other_writers(clf, "test", photos=True))
+        res.update(held_out_fonts(clf))
+    if held_out and photos is not None:
         res.update(photo_scores(clf, photos))
         res.update(video_scores(model, photos))
     if tune:
@@ -163,9 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("runs", nargs="+", type=Path)
     ap.add_argument("--photos", type=Path, default=None, help="the fixed set of make_photo_sets.py")
     ap.add_argument("--tune", action="store_true", help="also the validation writers (clean)")
+    ap.add_argument("--validation-only", action="store_true",
+                    help="MNIST and the validation writers only: no held-out figure is computed")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
-    results = [measure(run, a.photos, a.tune) for run in a.runs]
+    results = [measure(run, a.photos, a.tune or a.validation_only, held_out=not a.validation_only)
+               for run in a.runs]
     for r in results:
         print(r["run"])
         for k, v in r.items():
