@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnn_edge.edge_runtime.pixels import closing_to_the_edge, percentiles_u8, shrink_to
+from cnn_edge.edge_runtime.pixels import paper_at_half, percentiles_u8, shrink_to
 
 # Search resolution: a card is found from its outline, which needs no detail.
 WORK_SIZE = 128
@@ -146,16 +146,13 @@ def _lit_gently(small: np.ndarray, cfg: CardConfig) -> bool:
 def _light_step(small: np.ndarray) -> float:
     """The steepest change of the paper's light, per 1/64 of the side, as a fraction of its brightness.
 
-    The ink would count as edges too: a closing wider than any stroke paints it over with its
-    paper first, at half resolution, as the photo path estimates its paper. "Steepest" is the
-    99.5th percentile, so that a few noisy pixels do not decide.
+    The ink would count as edges too: it is painted over with its paper first, as the photo
+    path estimates its paper (`paper_at_half`). "Steepest" is the 99.5th percentile, so that a
+    few noisy pixels do not decide.
     """
     import cv2
 
-    h, w = small.shape
-    half = cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
-    k = max(3, (min(h, w) // 6) | 1)
-    paper = closing_to_the_edge(half, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = paper_at_half(small)
     gx = cv2.Sobel(paper, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(paper, cv2.CV_32F, 0, 1, ksize=3)
     # Sobel's 3x3 gives 8 per grey level of slope. As uint8 for a histogram's percentile (a
@@ -164,7 +161,7 @@ def _light_step(small: np.ndarray) -> float:
     if steep8 >= 255:
         return math.inf
     (bright,) = percentiles_u8(paper, (90.0,))
-    return steep8 / 8.0 * min(half.shape) / 64.0 / max(bright, 1)
+    return steep8 / 8.0 * min(paper.shape) / 64.0 / max(bright, 1)
 
 
 # A thumb holding the card is bright too and joins it: an opening wider than a thumb but

@@ -1,5 +1,5 @@
-"""Grey uint8 images: conversion from any image array, shrinking, fast percentiles, a closing
-that holds at the edges, OpenCV threads.
+"""Grey uint8 images: conversion from any image array, shrinking, fast percentiles, the paper's
+own brightness (a closing that holds at the edges), OpenCV threads.
 
 Shared by the preprocessing steps and the card finder (`card`), which both work on grey uint8.
 """
@@ -138,3 +138,30 @@ def closing_to_the_edge(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     padded = cv2.copyMakeBorder(image, ry, ry, rx, rx, cv2.BORDER_REPLICATE)
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)
     return closed[ry:ry + image.shape[0], rx:rx + image.shape[1]]
+
+
+def half(small: np.ndarray) -> np.ndarray:
+    """`small` at half resolution, where the paper is estimated (it varies slowly)."""
+    import cv2
+
+    h, w = small.shape
+    return cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+
+
+def paper_kernel(shape: tuple[int, int]) -> np.ndarray:
+    """The paper estimate's square kernel, wider than any stroke, for the half-resolution image of `shape`."""
+    import cv2
+
+    k = max(3, (min(shape) // 6) | 1)
+    return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+
+
+def paper_at_half(small: np.ndarray) -> np.ndarray:
+    """The paper's own brightness, ink painted over, at half the resolution of `small`.
+
+    A morphological closing wider than any stroke: it erases the dark strokes but, unlike a plain
+    max filter, keeps the edges of big dark areas (a shadow, the desk beside a card). Used by the
+    photo path to measure ink against its local paper (`preprocess.paper.ink_darkness`) and by
+    the card search to tell a page under a shadow from a room (`card._light_step`).
+    """
+    return closing_to_the_edge(half(small), paper_kernel(small.shape))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_edge.edge_runtime.pixels import percentiles_u8
-from cnn_edge.edge_runtime.preprocess.paper import half, paper_kernel
+from cnn_edge.edge_runtime.pixels import half, paper_kernel, percentiles_u8
 
 
 def is_light_on_dark(small: np.ndarray) -> bool:
