@@ -79,8 +79,8 @@ def find_paper(gray: np.ndarray, cfg: CardConfig = DEFAULT_CARD) -> np.ndarray |
             found = _paper_at_level(gray, small, scale, level, cfg)
             if found is not None:
                 break
-    if found is None or found is _NO_CARD:
-        return gray if _lit_gently(small, cfg) else None
+    if found is None or found is _NO_CARD:  # still one page if its light changes gently
+        return gray if _light_step(small) <= cfg.max_light_step else None
     return found
 
 
@@ -133,22 +133,15 @@ def _paper_at_level(
     return _cut_upright(gray, scale, rect, cfg)
 
 
-def _lit_gently(small: np.ndarray, cfg: CardConfig) -> bool:
-    """Whether the region is one sheet of paper whose light changes gently (see `max_light_step`).
-
-    A shadow's soft edge splits a page at every brightness level, so no level shows it as one
-    blob; but paper's light changes over a good part of the view, while a room holds things
-    with edges.
-    """
-    return _light_step(small) <= cfg.max_light_step
-
-
 def _light_step(small: np.ndarray) -> float:
     """The steepest change of the paper's light, per 1/64 of the side, as a fraction of its brightness.
 
-    The ink would count as edges too: it is painted over with its paper first, as the photo
-    path estimates its paper (`paper_at_half`). "Steepest" is the 99.5th percentile, so that a
-    few noisy pixels do not decide.
+    A shadow's soft edge splits a page at every brightness level, so no level shows it as one
+    blob; but paper's light changes over a good part of the view, while a room holds things
+    with edges (`CardConfig.max_light_step` is the line). The ink would count as edges too: it
+    is painted over with its paper first, as the photo path estimates its paper
+    (`paper_at_half`). "Steepest" is the 99.5th percentile, so that a few noisy pixels do not
+    decide.
     """
     import cv2
 
