@@ -153,9 +153,9 @@ def measure(run: Path, photos: Path | None, tune: bool, held_out: bool = True) -
     if held_out:
         res.update(other_writers(clf, "test", photos=True))
         res.update(held_out_fonts(clf))
-    if held_out and photos is not None:
-        res.update(photo_scores(clf, photos))
-        res.update(video_scores(model, photos))
+        if photos is not None:
+            res.update(photo_scores(clf, photos))
+            res.update(video_scores(model, photos))
     if tune:
         res.update(other_writers(clf, "val", photos=False))
     return res
