@@ -15,7 +15,7 @@ from typing import Any
 from cnn_edge.common import run_dir as rd
 from cnn_edge.common.errors import ClusterError, ConfigError, Interrupted
 from cnn_edge.common.mnist import load_mnist
-from cnn_edge.common.signals import sigterm_raises
+from cnn_edge.common.signals import sigint_recorded, sigterm_raises
 from cnn_edge.trainer.checkpoints import checkpoint_writer, config_from_checkpoint
 from cnn_edge.trainer.config import TrainConfig, TrainResult
 from cnn_edge.trainer.distribute import (
@@ -207,7 +207,16 @@ def _fit(cfg: TrainConfig, target: rd.RunTarget, data: TrainingSet, model: Any, 
     (global_batch, steps), (initial_epoch, history) = batching, resumed
     pat = (lambda: watchdog.pat("a training step of the cluster")) if place.cluster else (lambda: None)
     try:
-        with sigterm_raises(_Terminated):
+        with sigterm_raises(_Terminated) as terminated, sigint_recorded() as interrupted:
+
+            def after_step() -> None:
+                pat()
+                # A signal whose exception a `__del__` swallowed (see `sigint_recorded`).
+                if interrupted:
+                    raise KeyboardInterrupt
+                if terminated:
+                    raise _Terminated
+
             pat()
             run_epochs(
                 place.strategy, model,
@@ -215,7 +224,7 @@ def _fit(cfg: TrainConfig, target: rd.RunTarget, data: TrainingSet, model: Any, 
                 steps=steps, epochs=cfg.epochs, initial_epoch=initial_epoch,
                 validation=(data.x_val, data.y_val),
                 on_epoch_end=checkpoint_writer(target.work, cfg, history, model),
-                on_step=pat, verbose=cfg.verbose, log=log,
+                on_step=after_step, verbose=cfg.verbose, log=log,
             )
     except (KeyboardInterrupt, _Terminated) as exc:
         raise _interrupted(cfg, target, history, 130 if isinstance(exc, KeyboardInterrupt) else 143) from None
