@@ -52,6 +52,38 @@ def test_dropout_acts_only_in_training() -> None:
     np.testing.assert_array_equal(infer_a, infer_b)
 
 
+def test_validation_matches_keras_and_is_traced_once_per_run() -> None:
+    """The per-epoch validation gives Keras' own loss and accuracy, and is traced once, not every
+    epoch (a graph rebuilt each epoch cost time and once swallowed a Ctrl-C in its __del__)."""
+    import keras
+
+    from cnn_edge.trainer.loop import evaluator
+    from cnn_edge.trainer.models import build_model
+
+    model = build_model("cnn")
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (700, 28, 28)).astype("float32")
+    y = rng.integers(0, 10, 700)
+
+    class CountingTraces:
+        """Python code inside a tf.function runs only while it is being traced."""
+
+        traces = 0
+
+        def __call__(self, images, training: bool):
+            CountingTraces.traces += 1
+            return model(images, training=training)
+
+    validate = evaluator(CountingTraces(), batch_size=512)  # a full batch and a short last one
+    results = [validate(x, y) for _epoch in range(4)]
+    logits = np.asarray(model(x, training=False))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
+    assert results[0][0] == pytest.approx(float(loss), rel=1e-4)
+    assert results[0][1] == pytest.approx(float(np.mean(logits.argmax(-1) == y)))
+    assert results == [results[0]] * 4
+    assert CountingTraces.traces <= 2, "traced again on later epochs"
+
+
 def test_short_run_learns_and_writes_every_artifact(tiny_run) -> None:
     metrics = json.loads((tiny_run / rd.METRICS).read_text())
     assert metrics["test_accuracy"] > 0.6, "2 epochs on 1,000 images should be far above 10% chance"

@@ -48,29 +48,43 @@ def _train_step(strategy: Any, model: Any) -> Any:
     return step
 
 
-def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
-    """(mean loss, accuracy) of `model` on raw pixels `x`, computed in this process alone.
+Evaluate = Callable[[np.ndarray, np.ndarray], tuple[float, float]]
+
+
+def evaluator(model: Any, batch_size: int = 512) -> Evaluate:
+    """A function giving (mean loss, accuracy) of `model` on raw pixels, computed in this process alone.
 
     Every worker holds the same weights after each synchronous step, so each evaluates locally:
-    no collective, nothing a missing worker could block.
+    no collective, nothing a missing worker could block. Built once per run and called every epoch:
+    a `tf.function` made anew on each call is traced anew (TensorFlow's "retracing" warning, and
+    a traced graph freed every epoch whose `__del__` can swallow a Ctrl-C).
     """
     import keras
     import tensorflow as tf
 
     per_example = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
 
-    @tf.function
+    # reduce_retracing: the last, shorter batch reuses the first trace instead of adding one.
+    @tf.function(reduce_retracing=True)
     def sums(xb: Any, yb: Any) -> tuple[Any, Any]:
         logits = model(xb, training=False)
         hits = tf.cast(tf.equal(tf.argmax(logits, -1), tf.cast(yb, tf.int64)), tf.float64)
         return tf.reduce_sum(tf.cast(per_example(yb, logits), tf.float64)), tf.reduce_sum(hits)
 
-    loss, hits = 0.0, 0.0
-    for start in range(0, len(x), batch_size):
-        xb = tf.constant(x[start : start + batch_size].astype("float32"))
-        batch_loss, batch_hits = sums(xb, tf.constant(y[start : start + batch_size]))
-        loss, hits = loss + float(batch_loss), hits + float(batch_hits)
-    return loss / max(1, len(x)), hits / max(1, len(x))
+    def evaluate_pixels(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        loss, hits = 0.0, 0.0
+        for start in range(0, len(x), batch_size):
+            xb = tf.constant(x[start : start + batch_size].astype("float32"))
+            batch_loss, batch_hits = sums(xb, tf.constant(y[start : start + batch_size]))
+            loss, hits = loss + float(batch_loss), hits + float(batch_hits)
+        return loss / max(1, len(x)), hits / max(1, len(x))
+
+    return evaluate_pixels
+
+
+def evaluate(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
+    """(mean loss, accuracy) of `model` on raw pixels `x`, for a single evaluation (the test set)."""
+    return evaluator(model, batch_size)(x, y)
 
 
 def run_epochs(
@@ -93,6 +107,7 @@ def run_epochs(
     import keras
 
     step = _train_step(strategy, model)
+    evaluate_validation = evaluator(model)
     names = ["accuracy", "loss", "val_accuracy", "val_loss"]
     for epoch in range(initial_epoch, epochs):
         if verbose:
@@ -108,7 +123,7 @@ def run_epochs(
             on_step()
             if done < steps:
                 bar.update(done, [("accuracy", hits / seen), ("loss", loss_sum / seen)])
-        val_loss, val_accuracy = evaluate(model, *validation)
+        val_loss, val_accuracy = evaluate_validation(*validation)
         logs = {"accuracy": hits / max(seen, 1.0), "loss": loss_sum / max(seen, 1.0)}
         logs.update(val_accuracy=val_accuracy, val_loss=val_loss)
         bar.update(steps, list(logs.items()), finalize=True)
