@@ -153,28 +153,38 @@ def tilted_away(w: int, h: int, far: float, edge: str) -> np.ndarray:
     return c
 
 
-def test_card_tilted_away_from_the_camera_is_found_and_read(digits):
-    """A card is rarely held square to the camera: tilted in depth it is a trapezoid. Cut by its
-    rotated box, the digit keeps a slight keystone, no more than a writer's slant. Measured (60
-    cards each way, the `--augment` model): found and read down to a far edge 0.7x the near one;
-    at 0.6x (steeply tilted a few cm from the lens) the card search misses 40-70% of them."""
+def tilted_card_scene(digit: np.ndarray, far: float, edge: str, i: int) -> np.ndarray:
+    """A digit card in a room, its `edge` tilted away from the camera (far edge `far`x)."""
+    card = digit_card(digit)
+    h, w = card.shape
+    centre = np.float32([150 + 4 * (i % 3), 150 - 3 * (i % 4)])
+    dst = tilted_away(w, h, far, edge) + centre
+    hom = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    face = cv2.warpPerspective(card, hom, (300, 300), flags=cv2.INTER_LINEAR)
+    cover = cv2.warpPerspective(np.ones_like(card), hom, (300, 300), flags=cv2.INTER_LINEAR)
+    return u8(room(seed=30 + i) * (1 - cover) + face * cover)
+
+
+@pytest.mark.parametrize(("far", "least_mean_corr"), [(0.75, 0.85), (0.55, 0.8)])
+def test_card_tilted_away_from_the_camera_is_found_and_read(digits, far, least_mean_corr):
+    """A card is rarely held square to the camera: tilted in depth it is a trapezoid. Tilted a
+    little (0.75x), its rotated box passes for the card and the digit keeps a slight keystone;
+    steeply (0.55x, a few cm from the lens) the card is cut through its four corners, as if
+    seen square-on. Measured (60 cards each way, the `--augment` model): before the four-corner
+    cut the search missed 25-42 of 60 at 0.6x and all but one at 0.5x; with it, 60/60 at 0.6x
+    and 47-60/60 at 0.5x, read right 59-60/60 and 46-60/60. The steep cut keeps the tilted
+    side's foreshortening (one view of a trapezoid does not tell how deep it is), so its digit
+    comes out squat and matches the clean one less closely (mean correlation 0.84 against 0.93)."""
     images, _ = digits
     corrs = []
     for i, digit in enumerate(images[:8]):
-        card = digit_card(digit)
-        h, w = card.shape
-        centre = np.float32([150 + 4 * (i % 3), 150 - 3 * (i % 4)])
-        dst = tilted_away(w, h, 0.75, "top" if i % 2 else "left") + centre
-        hom = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
-        face = cv2.warpPerspective(card, hom, (300, 300), flags=cv2.INTER_LINEAR)
-        cover = cv2.warpPerspective(np.ones_like(card), hom, (300, 300), flags=cv2.INTER_LINEAR)
-        scene = u8(room(seed=30 + i) * (1 - cover) + face * cover)
+        scene = tilted_card_scene(digit, far, "top" if i % 2 else "left", i)
         assert find_paper(scene) is not None, f"card {i} not found"
         seen = preprocess(scene, CAMERA)
         assert seen is not None, f"card {i}: no digit"
         clean = preprocess(255 - digit)
         corrs.append(np.corrcoef(seen.ravel().astype(float), clean.ravel().astype(float))[0, 1])
-    assert np.mean(corrs) > 0.85, np.round(corrs, 2)  # 0.93 here, the worst 0.83
+    assert np.mean(corrs) > least_mean_corr, np.round(corrs, 2)
 
 
 def test_opening_on_the_blob_box_equals_the_whole_image():

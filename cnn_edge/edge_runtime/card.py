@@ -5,7 +5,8 @@ margin. Measured against the card's white, all of those are "darker than paper" 
 read as ink. So before looking for the digit, the camera path looks for the paper itself:
 - the largest bright, nearly rectangular blob is a card: it is turned upright and cut out,
   and whatever intrudes into its outline (a thumb, the rim's shadow) is painted over with the
-  card's own white;
+  card's own white; a card tilted steeply in depth (a trapezoid) is cut out through its four
+  corners, as if seen square-on;
 - a bright blob covering most of the region is a page filling the view: used as it is;
 - so is a region whose light only changes gently, however dark in part: a page under a shadow's
   soft edge or a lamp's falloff, which no single brightness level shows as one blob;
@@ -49,6 +50,16 @@ class CardConfig:
         renderer's usual strength; the benchmark's room, with or without a card, steeper than
         the measure goes (its furniture's edges, out of focus as they are). Of 200 dim cluttered
         test rooms, 40 already took the photo path as a wall; 0.08 sends 7 more.
+    min_quad_fill, tilted_far_edge, min_corner_angle: a blob that fails the rectangle test may
+        still be a card tilted in depth, a trapezoid whose far edge is shorter than its near one
+        (steeply tilted near the lens). It is judged again as seen square-on through its four
+        corners if its outline is a quadrilateral (the 4-corner outline covering at least
+        `min_quad_fill` of its hull: such cards 0.85-0.92, its corners rounded by the opening),
+        whose more foreshortened pair of edges is within `tilted_far_edge` of each other (a
+        card whose far edge is 0.6x its near one measured 0.69-0.76; the room's bright
+        patches that passed everything else 0.85-0.92, skewed rather than tilted shapes that
+        the rectangle test rightly refused), and with no corner sharper than `min_corner_angle`
+        degrees (such cards 70 and up).
     """
 
     min_area: float = 0.04
@@ -58,6 +69,9 @@ class CardConfig:
     min_solidity: float = 0.9
     margin: float = 0.06
     max_light_step: float = 0.08
+    min_quad_fill: float = 0.85
+    tilted_far_edge: tuple[float, float] = (0.5, 0.8)
+    min_corner_angle: float = 50.0
 
 
 DEFAULT_CARD = CardConfig()
@@ -120,17 +134,32 @@ def _paper_at_level(
     sides_touched = _sides_touched(blob, small.shape)
     if area >= cfg.fills_view and sides_touched >= 1:
         return gray  # a page filling the view: the ordinary photo path handles it
-    shape = _roundness(filled, square.shape[0])
-    if shape is None:
-        return None
-    rectangularity, solidity = shape
-    rect = cv2.minAreaRect(blob)
-    (rw, rh) = rect[1]
-    if rw * rh <= 0 or rectangularity < cfg.min_rectangularity or solidity < cfg.min_solidity:
-        return None
     if sides_touched >= 2:
         return None  # a bright patch cut by the region's edges (a window, a lamp), not a card
-    return _cut_upright(gray, scale, rect, cfg)
+    rect = cv2.minAreaRect(blob)
+    if rect[1][0] * rect[1][1] <= 0:
+        return None
+    if _card_shaped(filled, square.shape[0], cfg):
+        return _cut_upright(gray, scale, rect, cfg)
+    # Tilted in depth, a card is a trapezoid that fills only part of its rotated box: seen
+    # square-on through its four corners it is a card again, and is cut out that way.
+    corners = _tilted_card_corners(blob, cfg)
+    if corners is None:
+        return None
+    square_on, size, canvas = _square_on(corners)
+    unwarped = cv2.warpPerspective(filled, square_on, canvas[::-1], flags=cv2.INTER_NEAREST)
+    if not _card_shaped(unwarped, max(3, int(0.4 * min(size)) | 1), cfg):
+        return None
+    return _cut_square_on(gray, corners / scale, cfg)
+
+
+def _card_shaped(filled: np.ndarray, k: int, cfg: CardConfig) -> bool:
+    """Rectangular and solid enough (`_roundness`) to be a card and not a lamp or a cluster."""
+    shape = _roundness(filled, k)
+    if shape is None:
+        return False
+    rectangularity, solidity = shape
+    return rectangularity >= cfg.min_rectangularity and solidity >= cfg.min_solidity
 
 
 def _light_step(small: np.ndarray) -> float:
@@ -247,6 +276,13 @@ def _cut_upright(gray: np.ndarray, scale: float, rect: tuple, cfg: CardConfig) -
     rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     rot[:, 2] += (out_w / 2 - cx, out_h / 2 - cy)
     card = cv2.warpAffine(gray, rot, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return _cleaned_card(card)
+
+
+def _cleaned_card(card: np.ndarray) -> np.ndarray:
+    """The cut-out card with intrusions painted over and a frame of its own paper around it."""
+    import cv2
+
     # The card's white: its ink is a small minority, so the median is the paper.
     (median,) = percentiles_u8(card, (50.0,))
     paper = np.uint8(median)
@@ -255,6 +291,88 @@ def _cut_upright(gray: np.ndarray, scale: float, rect: tuple, cfg: CardConfig) -
     # the cut from being taken for the edge of something by the photo path's border rules.
     pad = max(4, int(0.15 * max(card.shape)))
     return cv2.copyMakeBorder(card, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=int(paper))
+
+
+def _tilted_card_corners(blob: np.ndarray, cfg: CardConfig) -> np.ndarray | None:
+    """The four corners (float32, clockwise from top-left) of a blob shaped like a card tilted
+    in depth, or None. Its outline must be a quadrilateral (`min_quad_fill`) whose more
+    foreshortened pair of opposite edges lies within `tilted_far_edge`, with no corner sharper
+    than `min_corner_angle`."""
+    import cv2
+
+    hull = cv2.convexHull(blob)
+    quad = cv2.approxPolyDP(hull, 0.04 * cv2.arcLength(hull, True), True)
+    if len(quad) != 4 or cv2.contourArea(quad) < cfg.min_quad_fill * cv2.contourArea(hull):
+        return None
+    corners = _clockwise_from_top_left(quad.reshape(4, 2).astype(np.float32))
+    edges, lengths = _edges(corners)
+    top, right, bottom, left = lengths.tolist()
+    far_edge = min(min(top, bottom) / max(top, bottom, 1e-9), min(left, right) / max(left, right, 1e-9))
+    low, high = cfg.tilted_far_edge
+    if not low <= far_edge <= high:
+        return None
+    # The angle at each corner, between the edge arriving (reversed) and the edge leaving it.
+    arriving = np.roll(edges, 1, axis=0)
+    cosines = -(edges * arriving).sum(axis=1) / np.maximum(lengths * np.roll(lengths, 1), 1e-9)
+    if np.any(np.abs(cosines) > math.cos(math.radians(cfg.min_corner_angle))):
+        return None
+    return corners
+
+
+def _edges(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each corner's edge to the next (top, right, bottom, left when clockwise from top-left)
+    and their lengths."""
+    edges = np.roll(corners, -1, axis=0) - corners
+    return edges, np.hypot(edges[:, 0], edges[:, 1])
+
+
+def _clockwise_from_top_left(points: np.ndarray) -> np.ndarray:
+    """Four corners in clockwise order (as seen on screen), the top edge first."""
+    centre = points.mean(axis=0)
+    order = np.argsort(np.arctan2(points[:, 1] - centre[1], points[:, 0] - centre[0]))
+    ring = points[order]  # y grows downwards: increasing angle is clockwise on screen
+    edges, _ = _edges(ring)
+    # The top edge is the flatter of the two edges that run left to right, higher of them.
+    flat = np.abs(edges[:, 1]) <= np.abs(edges[:, 0])
+    mid_y = (ring[:, 1] + np.roll(ring, -1, axis=0)[:, 1]) / 2
+    candidates = np.flatnonzero(flat & (edges[:, 0] > 0))
+    start = int(candidates[np.argmin(mid_y[candidates])]) if candidates.size else int(np.argmin(mid_y))
+    return np.roll(ring, -start, axis=0)
+
+
+def _square_on_size(corners: np.ndarray) -> tuple[float, float]:
+    """Width and height of the card seen square-on: its longer top/bottom and left/right edges
+    (the nearer edge is the less foreshortened)."""
+    top, right, bottom, left = _edges(corners)[1].tolist()
+    return max(top, bottom), max(left, right)
+
+
+def _square_on(corners: np.ndarray) -> tuple[np.ndarray, tuple[float, float], tuple[int, int]]:
+    """The homography that shows the quadrilateral `corners` as a rectangle, its size, and a
+    canvas (height, width) holding it with a margin: whatever of the blob lies outside its
+    corners stays in view, so the shape test judges the blob and not the canvas's edges."""
+    import cv2
+
+    w, h = _square_on_size(corners)
+    m = 0.25 * max(w, h)
+    target = np.float32([[m, m], [m + w, m], [m + w, m + h], [m, m + h]])
+    return cv2.getPerspectiveTransform(corners, target), (w, h), (int(h + 2 * m), int(w + 2 * m))
+
+
+def _cut_square_on(gray: np.ndarray, corners: np.ndarray, cfg: CardConfig) -> np.ndarray | None:
+    """Cut a card tilted in depth (its `corners` at full resolution) as if seen square-on."""
+    import cv2
+
+    w, h = _square_on_size(corners)
+    out_w, out_h = int(w * (1 - 2 * cfg.margin)), int(h * (1 - 2 * cfg.margin))
+    if out_w < 8 or out_h < 8:
+        return None
+    mx, my = cfg.margin * w, cfg.margin * h  # the rim is cut off: it maps outside the output
+    target = np.float32([[-mx, -my], [w - mx, -my], [w - mx, h - my], [-mx, h - my]])
+    square_on = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    card = cv2.warpPerspective(gray, square_on, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+    return _cleaned_card(card)
 
 
 def _upright_geometry(corners: np.ndarray) -> tuple[float, float, float, float, float]:
