@@ -339,3 +339,50 @@ def test_shrinking_is_by_a_whole_factor_and_equals_the_block_mean(shape, small):
     assert np.abs(out - blocks).max() <= 0.5 + 1e-9  # rounded to the nearest grey level
     if shape == (480, 640):  # the photo path's common size: exactly the old INTER_AREA to 160x120
         assert np.array_equal(out, cv2.resize(gray, (160, 120), interpolation=cv2.INTER_AREA))
+
+
+@pytest.mark.parametrize("index", [1, 173, 270])
+def test_digit_photographed_in_a_dim_room_is_found(index):
+    """The renderer's dimmest light (exposure 0.4, its "hard" preset): paper a few dozen grey
+    levels, strokes shallower than lit paper's floor, but deep against the image's own noise.
+    These three came out as 'no digit' before the floor followed the noise (6 of 300 such
+    MNIST photos did; none do now)."""
+    from cnn_edge.testing import synthetic_photos as sp
+
+    d = np.load(MNIST)
+    digit = d["x_test"][index]
+    photo = sp.render_photo(sp.mnist_glyphs(digit[None], [0]).masks[0], np.random.default_rng([42, index]),
+                            exposure=0.4)
+    assert np.median(photo) < 80  # dim indeed
+    out = preprocess(photo)
+    assert out is not None
+    assert np.corrcoef(out.ravel().astype(float), digit.ravel().astype(float))[0, 1] > 0.45
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 6.0])
+def test_pixel_noise_is_measured_from_neighbours(sigma):
+    """Gaussian noise on flat paper, and on paper with a digit on it (its edges are few)."""
+    from cnn_edge.edge_runtime.preprocess.paper import pixel_noise
+
+    rng = np.random.default_rng(0)
+    page = 60.0 + rng.normal(0, sigma, (240, 320))
+    flat = np.clip(page, 0, 255).astype(np.uint8)
+    written = flat.copy()
+    cv2.line(written, (100, 60), (140, 180), 20, 6)
+    for image in (flat, written):
+        assert pixel_noise(image) == pytest.approx(sigma, rel=0.3, abs=0.5)
+
+
+def test_ink_depth_floor_follows_the_noise_only_below_lit_papers_floor():
+    """Lit paper's 24 levels always count and 12 never; between, on dim paper 5 noise sigmas
+    decide, and on lit paper nothing shallower than 24 counts (a shadow's edge)."""
+    from cnn_edge.edge_runtime.preprocess.paper import InkDepth
+
+    rng = np.random.default_rng(0)
+    quiet, grainy = (np.clip(50 + rng.normal(0, s, (120, 160)), 0, 255).astype(np.uint8) for s in (1.0, 3.6))
+    assert InkDepth(quiet, quiet).dim_levels() == 12.0  # 5 x ~1 level, raised to the floor
+    assert 16.0 <= InkDepth(grainy, grainy).dim_levels() <= 22.0
+    assert InkDepth(quiet, quiet).enough(14.0) and not InkDepth(grainy, grainy).enough(14.0)
+    assert InkDepth(grainy, grainy).enough(24.0) and not InkDepth(quiet, quiet).enough(11.9)
+    lit = quiet + np.uint8(100)
+    assert InkDepth(lit, lit).dim_levels() == 24.0 and not InkDepth(lit, lit).enough(20.0)

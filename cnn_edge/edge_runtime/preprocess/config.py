@@ -8,6 +8,14 @@ OUT_SIZE = 28
 BOX_SIZE = 20
 # Real ink on lit paper is darker than its paper by a few dozen grey levels at least.
 MIN_INK_LEVELS = 24.0
+# In a dim room (the paper's median brightness below DIM_PAPER_LEVELS) the paper itself is a
+# few dozen levels and a stroke can be shallower: there a piece counts as ink when it is
+# DIM_INK_NOISE_MULTIPLE times the image's own pixel noise deep, and never less than
+# DIM_INK_LEVELS (`paper.InkDepth`). Lit paper keeps MIN_INK_LEVELS: there a shallow piece is a
+# shadow's edge or the light's falloff, not a stroke.
+DIM_PAPER_LEVELS = 80
+DIM_INK_LEVELS = 12.0
+DIM_INK_NOISE_MULTIPLE = 5.0
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,11 @@ class PreprocessConfig:
     find_card: first look for the paper in the view (a card held up, or a page filling it;
         `cnn_edge.edge_runtime.card`) and answer "no digit" when there is none. The camera
         path turns it on: its search region also holds the room around the card.
+    dim_paper: in a dim photo, a stroke shallower than lit paper's floor still counts when it
+        is deep against the image's own noise (`paper.InkDepth`): dim photos of digits are
+        read instead of "no digit". The camera path turns it off: its region also holds a dim
+        room, whose furniture edges would then pass for strokes (300 bare dim rooms: 37 -> 45
+        "digit" answers), and a camera can be pointed at a lamp while a photo cannot.
     """
 
     work_size: int = 160
@@ -33,7 +46,8 @@ class PreprocessConfig:
     min_contrast: float = 0.2
     min_digit_frac: float = 0.03
     find_card: bool = False
+    dim_paper: bool = True
 
 
 DEFAULT = PreprocessConfig()
-CAMERA = PreprocessConfig(find_card=True)
+CAMERA = PreprocessConfig(find_card=True, dim_paper=False)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_edge.edge_runtime.pixels import paper_at_half
+from cnn_edge.edge_runtime.pixels import paper_at_half, percentiles_u8
+from cnn_edge.edge_runtime.preprocess.config import (
+    DIM_INK_LEVELS,
+    DIM_INK_NOISE_MULTIPLE,
+    DIM_PAPER_LEVELS,
+    MIN_INK_LEVELS,
+)
 
 
 def ink_darkness(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -31,3 +37,49 @@ def ink_darkness(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     np.maximum(dark, 0.0, out=dark)
     dark8 = (dark * 255.0).astype(np.uint8)
     return dark, dark8, bg8
+
+
+class InkDepth:
+    """How many grey levels below its paper a pen stroke reaches in this image.
+
+    On lit paper, `MIN_INK_LEVELS`: a dark frame's noise (a lens cap) can be "30% darker" than
+    its surroundings, but never that many levels, and a shallower piece on lit paper is a
+    shadow's edge. In a dim room (the paper's median below `DIM_PAPER_LEVELS`) the paper is only
+    a few dozen levels and a stroke's depth can fall below that, so a shallower piece still
+    counts when it is `DIM_INK_NOISE_MULTIPLE` times the image's pixel noise deep (and
+    `DIM_INK_LEVELS` at least). Worked out only for such a piece: most photos never pay for it.
+    """
+
+    def __init__(self, paper: np.ndarray, paper_light: np.ndarray, dim_paper: bool = True) -> None:
+        self._paper = paper  # the image, dark ink on light paper
+        self._paper_light = paper_light  # its paper's brightness (`ink_darkness`' third array)
+        self._dim_levels: float | None = None if dim_paper else MIN_INK_LEVELS
+
+    def enough(self, levels: float) -> bool:
+        """Whether ink `levels` deep (a piece's mean, or the digit's median) is a pen stroke."""
+        if levels >= MIN_INK_LEVELS:
+            return True
+        return levels >= DIM_INK_LEVELS and levels >= self.dim_levels()
+
+    def dim_levels(self) -> float:
+        """The depth a stroke reaches here: lit paper's floor, or dim paper's noise-based one."""
+        if self._dim_levels is None and percentiles_u8(self._paper_light, (50.0,))[0] >= DIM_PAPER_LEVELS:
+            self._dim_levels = MIN_INK_LEVELS  # lit paper
+        if self._dim_levels is None:
+            noise_floor = DIM_INK_NOISE_MULTIPLE * pixel_noise(self._paper)
+            self._dim_levels = min(MIN_INK_LEVELS, max(DIM_INK_LEVELS, noise_floor))
+        return self._dim_levels
+
+
+def pixel_noise(gray: np.ndarray) -> float:
+    """The image's pixel noise (standard deviation, grey levels) from neighbouring pixels.
+
+    Neighbours differ by noise alone on paper, which is most of the image: the median absolute
+    difference of horizontal neighbours, scaled as for Gaussian noise (sqrt(2) sigma for a
+    difference, 0.6745 sigma for a median absolute value), ignores the strokes' edges.
+    """
+    import cv2
+
+    diff = cv2.absdiff(gray[:, 1:], gray[:, :-1])
+    (median,) = percentiles_u8(diff, (50.0,))
+    return float(median) / (0.6745 * np.sqrt(2.0))

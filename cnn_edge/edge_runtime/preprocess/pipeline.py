@@ -8,7 +8,7 @@ from cnn_edge.edge_runtime.card import find_paper
 from cnn_edge.edge_runtime.pixels import percentiles_u8, resize_max, to_gray_u8
 from cnn_edge.edge_runtime.preprocess.config import DEFAULT, MIN_INK_LEVELS, PreprocessConfig
 from cnn_edge.edge_runtime.preprocess.fit import fit_and_center, soft_strokes
-from cnn_edge.edge_runtime.preprocess.paper import ink_darkness
+from cnn_edge.edge_runtime.preprocess.paper import InkDepth, ink_darkness
 from cnn_edge.edge_runtime.preprocess.polarity import is_light_on_dark
 from cnn_edge.edge_runtime.preprocess.select import select_digit
 
@@ -70,7 +70,8 @@ def _preprocess_gray(
 
     # 4. Find the digit: all of its strokes (a 5's separate bar, a 4 drawn in two strokes,
     #    pen breaks), not just the largest piece; but not specks, borders, or card edges.
-    keep = select_digit(binary, dark, bg8, paper, cfg)
+    ink_depth = InkDepth(paper, bg8, cfg.dim_paper)  # lit paper's floor, or dim paper's
+    keep = select_digit(binary, dark, bg8, paper, cfg, ink_depth)
     if keep is None:
         return None
     x0, y0, x1, y1, mask = keep  # `mask`: the digit's pixels within its box
@@ -85,12 +86,14 @@ def _preprocess_gray(
     if contrast8 < cfg.min_contrast * 255.0:
         return None
     # Relative darkness means nothing in the dark: a lens cap's noise is "30% darker" too.
-    # Real ink on lit paper differs from it by a few dozen grey levels at least. (Whole grey
-    # levels: OpenCV's saturating subtraction is clip(bgf - paper, 0, 255) exactly; and the
-    # median is below MIN_INK_LEVELS exactly when at least half the pixels are, which a
-    # count answers without a histogram.)
+    # Real ink differs from its paper by enough grey levels (`InkDepth`). (Whole grey levels:
+    # OpenCV's saturating subtraction is clip(bgf - paper, 0, 255) exactly; and the median is
+    # below a level exactly when at least half the pixels are, which a count answers without
+    # a histogram; the dim-paper level is only worked out when lit paper's is missed.)
     depth8 = cv2.subtract(bg8[box], paper[box])[mask]
-    if np.count_nonzero(depth8 < MIN_INK_LEVELS) >= depth8.size * 0.5:
+    half = depth8.size * 0.5
+    shallow_for_lit_paper = np.count_nonzero(depth8 < MIN_INK_LEVELS) >= half
+    if shallow_for_lit_paper and np.count_nonzero(depth8 < ink_depth.dim_levels()) >= half:
         return None
 
     # A small digit in a big photo: cut it out of the full-resolution image and start again,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess.config import MIN_INK_LEVELS, PreprocessConfig
+from cnn_edge.edge_runtime.preprocess.config import PreprocessConfig
+from cnn_edge.edge_runtime.preprocess.paper import InkDepth
 
 
 def components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, int, int] | None:
@@ -51,7 +52,7 @@ def border_labels(labels: np.ndarray, ox: int, oy: int, h: int, w: int) -> list[
 
 
 def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: np.ndarray,
-                  cfg: PreprocessConfig):
+                  cfg: PreprocessConfig, ink_depth: InkDepth):
     """The digit's pieces among the ink's connected components: (x0, y0, x1, y1, mask in the box).
 
     Per piece in plain Python: past the specks (dropped first, in one numpy step: a noisy
@@ -78,7 +79,7 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     pieces = [i for i in pieces if _stroke_shaped(rects[i], on_border[i], h, w, perimeter)]
     if not pieces:
         return None
-    pieces = _inked_enough(pieces, rects, binary, labels, box, dark, bg8, paper, cfg)
+    pieces = _inked_enough(pieces, rects, binary, labels, box, (dark, bg8, paper), cfg, ink_depth)
     if not pieces:
         return None
 
@@ -101,11 +102,15 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
 
 
 def _inked_enough(pieces: list[int], rects: list[list[int]], binary: np.ndarray, labels: np.ndarray,
-                  box: tuple[slice, slice], dark: np.ndarray, bg8: np.ndarray, paper: np.ndarray,
-                  cfg: PreprocessConfig) -> list[int]:
-    """The pieces dark enough to be pen strokes, judged by each piece's own mean darkness."""
+                  box: tuple[slice, slice], images: tuple[np.ndarray, np.ndarray, np.ndarray],
+                  cfg: PreprocessConfig, ink_depth: InkDepth) -> list[int]:
+    """The pieces dark enough to be pen strokes, judged by each piece's own mean darkness.
+
+    `images`: (darkness 0-1, the paper's brightness, the image), as `paper.ink_darkness` gives.
+    """
     import cv2
 
+    dark, bg8, paper = images
     n = len(rects)
     # Pen strokes are well above the threshold; the desk beside a card, paper texture and noise
     # in a dark corner barely cross it. Judge each piece by its own mean darkness (relative and
@@ -117,7 +122,7 @@ def _inked_enough(pieces: list[int], rects: list[list[int]], binary: np.ndarray,
     depth = cv2.subtract(bg8[box], paper[box], dtype=cv2.CV_16S)[ink]  # bgf - paper: whole levels
     depth_sum = np.bincount(flat, weights=depth, minlength=n).tolist()
     pieces = [i for i in pieces if dark_sum[i] / rects[i][4] >= cfg.min_contrast
-              and depth_sum[i] / rects[i][4] >= MIN_INK_LEVELS]
+              and ink_depth.enough(depth_sum[i] / rects[i][4])]
     return pieces
 
 
