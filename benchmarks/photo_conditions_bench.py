@@ -1,0 +1,140 @@
+"""Which photo conditions cost accuracy? One condition at a time, paired, on validation writers.
+
+    python benchmarks/photo_conditions_bench.py RUN_DIR [RUN_DIR ...] [--per-set 300]
+        [--conditions dim,shadow] [--json OUT.json]
+
+Each RUN_DIR is a `cnn-edge train` run converted with `cnn-edge convert --int8`; everything is
+int8 through the runtime's own `Classifier.classify` (1 interpreter thread, no TensorFlow).
+
+The digits are the other writers' VALIDATION writers (optdigits `cv`, pendigits 27-29, semeion
+block 4; `cnn_edge.trainer.other_writers`): a diagnostic that may guide the camera path must not
+look at the held-out writers. Each digit is rendered once per condition by the benchmark photo
+renderer (`cnn_edge.testing.synthetic_photos`) from the same seed, so every photo of a digit
+shares all its drawn settings (size, place, light, noise, ...) except the one field a condition
+fixes: the difference to the "as drawn" row is that condition's cost, digit by digit. A photo in
+which the runtime finds no digit counts as an error. The conditions are the renderer's own
+extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from cnn_edge.common.atomic import write_text
+from cnn_edge.edge_runtime.classify import Classifier
+from cnn_edge.edge_runtime.interpreter import load_model
+from cnn_edge.testing import synthetic_photos as sp
+from cnn_edge.trainer.other_writers import load_set
+from cnn_edge.trainer.writer_images import glyph_mask
+
+SEED = 27027
+VALIDATION_SETS = ("optdigits", "pendigits", "semeion")
+BLUE_INK = (0.55, 0.28, 0.18)  # the renderer's blue ballpoint reflectance
+
+# name -> the PhotoParams fields it fixes (every other setting as drawn for that photo).
+CONDITIONS: dict[str, dict[str, object]] = {
+    "as drawn": {},
+    "clean: no lines, shadow, blur, card edge; dark ink": dict(
+        lines=None, shadow=0.0, motion=0.0, defocus=0.0, card_edge=False, ink_darkness=0.9,
+        jpeg_quality=90),
+    "ruled paper, strongest lines": dict(lines="ruled", line_contrast=0.14),
+    "squared paper, strongest lines": dict(lines="grid", line_contrast=0.14),
+    "pencil-light ink (absorbs 45%)": dict(ink_darkness=0.45),
+    "blue ballpoint": dict(ink_bgr=BLUE_INK),
+    "strong shadow across the frame": dict(shadow=0.55),
+    "motion blur 8% of the digit": dict(motion=0.08),
+    "out of focus (sigma 3% of the digit)": dict(defocus=0.03),
+    "dim (exposure 0.4)": dict(exposure=0.4),
+    "steep light falloff (0.6)": dict(gradient=0.6),
+    "small digit (12% of the frame)": dict(digit_height=0.12),
+    "JPEG quality 30": dict(jpeg_quality=30),
+    "desk beside the paper (card edge)": dict(card_edge=True),
+    "heavy sensor noise (read 10, shot 1)": dict(read_noise=10.0, shot_noise=1.0),
+}
+
+
+def validation_digits(per_set: int) -> list[tuple[np.ndarray, int]]:
+    """(ink mask, label) of up to `per_set` validation-writer digits of each set, a fixed draw."""
+    rng = np.random.default_rng(SEED)
+    out = []
+    for name in VALIDATION_SETS:
+        ws = load_set(name)
+        rows = ws.indices("val")
+        for i in rng.choice(rows, min(per_set, len(rows)), replace=False):
+            out.append((glyph_mask(ws, int(i)), int(ws.y[i])))
+    return out
+
+
+def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
+    """The strongest rotation the hard preset draws, in the direction this photo was turned."""
+    return {"rotation_deg": 20.0 if params.rotation_deg >= 0 else -20.0}
+
+
+def photo(mask: np.ndarray, k: int, overrides: dict[str, object], rotate: bool = False) -> np.ndarray:
+    """Digit `k`'s photo under a condition: the same seed for every condition, so the same draws."""
+    if rotate:
+        drawn = sp.sample_params(np.random.default_rng([SEED, k]))
+        overrides = {**overrides, **rotated_sign(drawn)}
+    return sp.render_photo(mask, np.random.default_rng([SEED, k]), **overrides)
+
+
+def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
+                        chosen: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """For each condition (and a rotation of 20 degrees), which digits were read right.
+
+    `chosen`: only the conditions whose names contain one of these words ("as drawn" always).
+    """
+    runs = {name: (fixed, False) for name, fixed in CONDITIONS.items()}
+    runs["turned 20 degrees"] = ({}, True)
+    if chosen:
+        runs = {name: run for name, run in runs.items()
+                if name == "as drawn" or any(word in name for word in chosen)}
+    return {
+        name: np.array([clf.classify(photo(m, k, fixed, rotate)).label == y
+                        for k, (m, y) in enumerate(digits)])
+        for name, (fixed, rotate) in runs.items()
+    }
+
+
+def table(results: dict[str, dict[str, np.ndarray]]) -> str:
+    """Markdown: accuracy per condition and run, with the digits lost / gained against "as drawn"."""
+    runs = list(results)
+    lines = ["| condition | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
+    for name in next(iter(results.values())):
+        cells = []
+        for run in runs:
+            right, base = results[run][name], results[run]["as drawn"]
+            lost, gained = int((base & ~right).sum()), int((right & ~base).sum())
+            cells.append(f"{right.mean():.2%} (-{lost} +{gained})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--per-set", type=int, default=300, help="validation digits per set")
+    ap.add_argument("--conditions", default="", help="comma-separated words: only the conditions named so")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    chosen = tuple(word for word in args.conditions.split(",") if word)
+    digits = validation_digits(args.per_set)
+    results = {}
+    for run in args.runs:
+        clf = Classifier(load_model(run / "model_int8.tflite", threads=1))
+        results[run.name] = right_per_condition(clf, digits, chosen)
+    print(f"{len(digits)} validation-writer digits, one photo each per condition, int8\n")
+    print(table(results))
+    if args.json:
+        rows = {run: {name: right.tolist() for name, right in d.items()} for run, d in results.items()}
+        write_text(args.json, json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
