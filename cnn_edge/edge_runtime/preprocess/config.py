@@ -38,7 +38,7 @@ class PreprocessConfig:
         is deep against the image's own noise (`paper.InkDepth`): dim photos of digits are
         read instead of "no digit". The camera path turns it off: its region also holds a dim
         room, whose furniture edges would then pass for strokes (300 bare dim rooms: 37 -> 45
-        "digit" answers), and a camera can be pointed at a lamp while a photo cannot.
+        "digit" answers); in front of a camera, turning on a light is the better answer.
     """
 
     work_size: int = 160
