@@ -11,31 +11,17 @@ import signal
 from collections.abc import Callable, Iterator
 
 
-@contextlib.contextmanager
-def sigterm_raises(exception: Callable[[], BaseException] = KeyboardInterrupt) -> Iterator[list[int]]:
+def sigterm_raises(
+    exception: Callable[[], BaseException] = KeyboardInterrupt,
+) -> contextlib.AbstractContextManager[list[int]]:
     """Inside, SIGTERM raises `exception()` in the main thread; the yielded list records that it came.
 
     Outside the main thread (where Python cannot set handlers) signals are left alone.
     """
-    terminated: list[int] = []
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        terminated.append(signum)
-        raise exception()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, on_sigterm)
-    except ValueError:  # not the main thread
-        yield terminated
-        return
-    try:
-        yield terminated
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _raising_and_recorded(signal.SIGTERM, exception)
 
 
-@contextlib.contextmanager
-def sigint_recorded() -> Iterator[list[int]]:
+def sigint_recorded() -> contextlib.AbstractContextManager[list[int]]:
     """Inside, Ctrl-C raises KeyboardInterrupt as ever, and the yielded list records that it came.
 
     A KeyboardInterrupt that lands while Python runs an object's `__del__` (TensorFlow frees a
@@ -44,21 +30,33 @@ def sigint_recorded() -> Iterator[list[int]]:
     at its next step. Where SIGINT is not Python's own handler (ignored under nohup, or not the
     main thread) it is left alone.
     """
-    interrupted: list[int] = []
+    return _raising_and_recorded(signal.SIGINT, KeyboardInterrupt, only_over=signal.default_int_handler)
 
-    def on_sigint(signum: int, frame: object) -> None:
-        interrupted.append(signum)
-        raise KeyboardInterrupt
+
+@contextlib.contextmanager
+def _raising_and_recorded(
+    signum: int, exception: Callable[[], BaseException], only_over: object = None
+) -> Iterator[list[int]]:
+    """Inside, signal `signum` raises `exception()` and is recorded in the yielded list.
+
+    `only_over`: install the handler only if this is the current one (else leave it alone).
+    Outside the main thread (where Python cannot set handlers) nothing is installed.
+    """
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise exception()
 
     try:
-        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-            yield interrupted
+        if only_over is not None and signal.getsignal(signum) is not only_over:
+            yield received
             return
-        previous = signal.signal(signal.SIGINT, on_sigint)
+        previous = signal.signal(signum, on_signal)
     except ValueError:  # not the main thread
-        yield interrupted
+        yield received
         return
     try:
-        yield interrupted
+        yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous)
