@@ -55,6 +55,10 @@ CONDITIONS: dict[str, dict[str, object]] = {
     "JPEG quality 30": dict(jpeg_quality=30),
     "desk beside the paper (card edge)": dict(card_edge=True),
     "heavy sensor noise (read 10, shot 1)": dict(read_noise=10.0, shot_noise=1.0),
+    "thin pen (0.65 of the glyph's width)": dict(stroke_scale=0.65),
+    "thick marker (1.6 of the glyph's width)": dict(stroke_scale=1.6),
+    "large digit (80% of the frame)": dict(digit_height=0.8),
+    "dark corners (vignette 0.5)": dict(vignette=0.5),
 }
 
 
