@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,13 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from cnn_edge.common import atomic
 from cnn_edge.common import run_dir as rd
-from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, DataError, RunDirError
 from cnn_edge.common.limits import MAX_RATIO, check_float
 from cnn_edge.finetune.anchors import mixed_training_set, parent_writers
 from cnn_edge.finetune.config import MIN_PER_CLASS, FinetuneConfig, FinetuneResult
+from cnn_edge.finetune.record import Accuracy, Fitted, write_run
 from cnn_edge.finetune.samples import Samples, load_samples
 from cnn_edge.trainer.options import check_fit_options
 
@@ -72,10 +70,6 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
         held.extend(idx[:k])
         train.extend(idx[k:])
     return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(held, dtype=np.int64))
-
-
-def _config_dict(cfg: FinetuneConfig) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()}
 
 
 def _freeze_conv(model: Any, train_conv: bool) -> list[str]:
@@ -151,33 +145,29 @@ def finetune(cfg: FinetuneConfig, log: Log = lambda _msg: None) -> FinetuneResul
 def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, warnings: list[str],
                    split: tuple[np.ndarray, np.ndarray], mnist: Any, log: Log) -> FinetuneResult:
     """Fine-tune and write every artifact into `target.work`; the result names them at `target.path`."""
-    train_idx, held_idx = split
-    run = target.work
-
     from cnn_edge.common.quiet import native_stderr_silenced
 
     with native_stderr_silenced():
         import keras
         import tensorflow as tf
 
-    from cnn_edge.trainer.curves import plot_training_curves
-    from cnn_edge.trainer.models import compile_model
-
     keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
-    parent_model = Path(cfg.run) / rd.MODEL
-    model = keras.models.load_model(parent_model)
+    model = keras.models.load_model(Path(cfg.run) / rd.MODEL)
+    fitted = _fit(model, cfg, samples, split, mnist, target.path, log)
+    return write_run(target, model, fitted, cfg, samples, split, warnings, mnist.source)
 
-    x_held = samples.images[held_idx].astype("float32")
-    y_held = samples.labels[held_idx]
-    x_test, y_test = mnist.x_test.astype("float32"), mnist.y_test.astype(np.int64)
 
-    def accuracy(x: np.ndarray, y: np.ndarray) -> float:
-        logits = model.predict(x, batch_size=512, verbose=0)
-        return float((np.argmax(logits, axis=1) == y).mean())
+def _fit(model: Any, cfg: FinetuneConfig, samples: Samples, split: tuple[np.ndarray, np.ndarray],
+         mnist: Any, shown_path: Path, log: Log) -> Fitted:
+    """Measure, fine-tune (frozen convolutions, samples mixed with their anchors), measure again."""
+    from cnn_edge.trainer.models import compile_model
 
-    holdout_before, mnist_before = accuracy(x_held, y_held), accuracy(x_test, y_test)
-    log(f"before: held-out samples {holdout_before:.2%} ({len(held_idx)}), MNIST test {mnist_before:.2%}")
+    train_idx, held_idx = split
+    held = samples.images[held_idx].astype("float32"), samples.labels[held_idx]
+    test = mnist.x_test.astype("float32"), mnist.y_test.astype(np.int64)
+    before = _accuracy(model, held, test)
+    log(f"before: held-out samples {before.holdout:.2%} ({len(held_idx)}), MNIST test {before.mnist:.2%}")
 
     writers = parent_writers(Path(cfg.run))
     mixed = mixed_training_set(samples, train_idx, mnist, writers, cfg)
@@ -188,66 +178,23 @@ def _finetune_into(cfg: FinetuneConfig, target: rd.RunTarget, samples: Samples, 
     log(f"fine-tuning on {len(train_idx)} samples + {mixed.mnist_images} MNIST images{rehearsed} "
         f"for {cfg.epochs} epochs; "
         f"frozen: {', '.join(frozen) or 'nothing'}; augmentation of the samples: {cfg.augment}; "
-        f"run directory {target.path}")
+        f"run directory {shown_path}")
 
     start = time.perf_counter()
     fit = model.fit(_fit_dataset(mixed.x, mixed.y, mixed.is_sample, cfg), epochs=cfg.epochs, shuffle=False,
-                    validation_data=(x_held, y_held), verbose=cfg.verbose)
+                    validation_data=held, verbose=cfg.verbose)
     train_seconds = time.perf_counter() - start
+    after = _accuracy(model, held, test)
+    log(f"after:  held-out samples {after.holdout:.2%}, MNIST test {after.mnist:.2%}")
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    return Fitted(mixed, writers, frozen, before, after, history, train_seconds)
 
-    holdout_after, mnist_after = accuracy(x_held, y_held), accuracy(x_test, y_test)
-    log(f"after:  held-out samples {holdout_after:.2%}, MNIST test {mnist_after:.2%}")
 
-    artifacts = {"model": run / rd.MODEL, "history": run / rd.HISTORY, "curves": run / rd.CURVES,
-                 "metrics": run / rd.METRICS}
-    with atomic.atomic_path(artifacts["model"]) as tmp:
-        model.save(tmp)
-    atomic.write_json(artifacts["history"], history)
-    plot_training_curves(history, artifacts["curves"],
-                         title=f"fine-tuned {model.name}: validation = {len(held_idx)} held-out samples")
-    lineage = {
-        "kind": "finetune",
-        "parent_run": str(Path(cfg.run).resolve()),
-        "parent_model_sha256": sha256_file(parent_model),
-        "samples": str(Path(cfg.samples).resolve()),
-        "samples_sha256": samples.sha256,
-        "samples_count": len(samples.labels),
-    }
-    metrics = {
-        "test_accuracy": mnist_after,
-        "holdout_accuracy_before": holdout_before,
-        "holdout_accuracy_after": holdout_after,
-        "mnist_test_accuracy_before": mnist_before,
-        "mnist_test_accuracy_after": mnist_after,
-        "samples_per_class": samples.counts,
-        "samples_train": len(train_idx),
-        "samples_holdout": len(held_idx),
-        "holdout_files": [str(samples.files[i]) for i in held_idx],
-        "samples_without_digit": len(samples.no_digit),
-        "mnist_images": mixed.mnist_images,
-        "writer_images": mixed.writer_images,
-        # Other writers this model learned (its parent did): a fine-tune of it rehearses them.
-        "learned_writers": list(writers),
-        "frozen_layers": frozen,
-        "samples_augment": cfg.augment,
-        "params": int(model.count_params()),
-        "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-        "epochs": cfg.epochs,
-        "train_seconds": round(train_seconds, 2),
-        "warnings": warnings,
-        "lineage": lineage,
-        "tensorflow_version": tf.__version__,
-        "keras_version": keras.__version__,
-        "data": str(mnist.source),
-        "config": _config_dict(cfg),
-    }
-    atomic.write_json(artifacts["metrics"], metrics)
-    final = {name: target.path / path.name for name, path in artifacts.items()}
-    return FinetuneResult(
-        run_dir=target.path, model_path=final["model"], samples_train=len(train_idx),
-        samples_holdout=len(held_idx), mnist_images=mixed.mnist_images,
-        writer_images=mixed.writer_images, holdout_before=holdout_before,
-        holdout_after=holdout_after, mnist_before=mnist_before, mnist_after=mnist_after,
-        train_seconds=train_seconds, warnings=warnings, artifacts=final,
-    )
+def _accuracy(model: Any, held: tuple[np.ndarray, np.ndarray],
+              test: tuple[np.ndarray, np.ndarray]) -> Accuracy:
+    """Top-1 accuracy on the held-out samples and on MNIST's test set."""
+    def share_right(x: np.ndarray, y: np.ndarray) -> float:
+        logits = model.predict(x, batch_size=512, verbose=0)
+        return float((np.argmax(logits, axis=1) == y).mean())
+
+    return Accuracy(holdout=share_right(*held), mnist=share_right(*test))
