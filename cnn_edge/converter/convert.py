@@ -16,7 +16,7 @@ from cnn_edge.common import atomic
 from cnn_edge.common import limits as lim
 from cnn_edge.common.checksums import sha256_file
 from cnn_edge.common.errors import ConfigError, RunDirError
-from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE
+from cnn_edge.common.formats import BY_NAME, FORMATS, IO_TYPES, REFERENCE, ExportFormat
 from cnn_edge.common.run_dir import MANIFEST, MODEL, remove_stale_temps
 from cnn_edge.converter import export, manifest, verify
 from cnn_edge.converter.calibration import CalibrationSet, load_calibration
@@ -83,13 +83,8 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     run.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(run)  # left by a conversion killed with SIGKILL
 
-    eval_images, eval_labels = load_evaluation_set() if cfg.evaluate else (None, None)
-    keras_accuracy = None
-    if eval_images is not None:
-        logits = keras_model.predict(eval_images.astype(np.float32), batch_size=500, verbose=0)
-        keras_accuracy = float((np.argmax(logits, axis=1) == eval_labels).mean())
-        log(f"Keras model {model_path}: accuracy {keras_accuracy:.2%} on {len(eval_labels):,} test images")
-
+    evaluation = load_evaluation_set() if cfg.evaluate else None
+    keras_accuracy = _keras_accuracy(keras_model, evaluation, model_path, log)
     reports: dict[str, ModelReport] = {}
     entries: list[dict[str, Any]] = []
     predictions: dict[str, np.ndarray] = {}
@@ -98,47 +93,14 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
     with staged, tempfile.TemporaryDirectory(prefix="cnn-edge-savedmodel-") as tmp:
         saved = export.export_saved_model(keras_model, Path(tmp) / "saved_model")
         for fmt in formats:
-            log(f"Converting {fmt.name}: {fmt.description}")
-            blob = export.convert_format(saved, fmt, cfg.io, cal.images if cal is not None else None)
-            target = run / fmt.filename
-            tmp_file = staged.path(target)
-            atomic.write_bytes(tmp_file, blob)
-            # Verify the temporary file, so a failing model never replaces a good one.
-            tfl = verify.verify(tmp_file, fmt, cfg.io, display_name=fmt.filename)
-            sha = export.sha256_bytes(blob)
-            io = cfg.io if fmt.settings.io_type_option else None
-            entry = manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, None, None)
-            acc = agree = None
-            if eval_images is not None:
-                acc, predictions[fmt.name] = verify.accuracy(tfl, eval_images, eval_labels)
-                agree = float((predictions[fmt.name] == predictions[REFERENCE]).mean())
-            entries.append(entry | {"accuracy": acc, "agreement_with_float32": agree})
-            reports[fmt.name] = ModelReport(fmt.name, target, len(blob), sha, acc, agree)
-            measured = f", accuracy {acc:.2%}" if acc is not None else ""
-            log(f"  converted {fmt.filename} ({len(blob):,} bytes{measured})")
+            entry, report = _convert_one(fmt, saved, cfg, cal, staged, evaluation, predictions, log)
+            entries.append(entry)
+            reports[fmt.name] = report
         if cfg.debug_quant:
             from cnn_edge.converter.debug_quant import run_debugger
 
             debug_csv, worst = run_debugger(saved, cal.images, run, log=log)
-
-        # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
-        shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
-        source = {"path": str(shown), "sha256": sha256_file(model_path), "accuracy": keras_accuracy}
-        evaluation = None
-        if eval_images is not None:
-            evaluation = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",
-                          "images": int(len(eval_labels)), "sha256": array_sha256(eval_images, eval_labels)}
-        reproducibility = {
-            "byte_identical": True,
-            "determined_by": ["source_model.sha256", "calibration.sha256 (images and their order)",
-                              "tensorflow_version", "format settings in cnn_edge.common.formats", "io"],
-            "note": "converting the same model with the same calibration images, seed and TensorFlow "
-                    "version gives byte-identical .tflite files (checked by tests/test_convert.py)",
-        }
-        doc = manifest.build_manifest(source=source, models=entries, calibration=_calibration_record(cal),
-                                      evaluation=evaluation, tf_version=tf.__version__,
-                                      reproducibility=reproducibility,
-                                      lineage=manifest.read_lineage(model_path))
+        doc = _manifest(cfg, model_path, keras_accuracy, entries, cal, evaluation, tf.__version__)
         manifest_path = _switch_in(run, staged, doc)
     for report in reports.values():
         log(f"  wrote {report.path}")
@@ -151,3 +113,70 @@ def convert(cfg: ConvertConfig, log: Log = lambda _msg: None) -> ConvertResult:
                          keras_accuracy=keras_accuracy,
                          calibration_samples=len(cal.images) if cal is not None else 0,
                          debug_quant_csv=debug_csv, worst_layers=worst, seconds=time.perf_counter() - start)
+
+
+Evaluation = tuple[np.ndarray, np.ndarray]  # the shipped test images and their labels
+
+
+def _keras_accuracy(keras_model: Any, evaluation: Evaluation | None, model_path: Path,
+                    log: Log) -> float | None:
+    """The Keras model's own accuracy on the test images: what each .tflite is compared with."""
+    if evaluation is None:
+        return None
+    images, labels = evaluation
+    logits = keras_model.predict(images.astype(np.float32), batch_size=500, verbose=0)
+    accuracy = float((np.argmax(logits, axis=1) == labels).mean())
+    log(f"Keras model {model_path}: accuracy {accuracy:.2%} on {len(labels):,} test images")
+    return accuracy
+
+
+def _convert_one(fmt: ExportFormat, saved: Path, cfg: ConvertConfig, cal: CalibrationSet | None,
+                 staged: atomic.StagedFiles, evaluation: Evaluation | None,
+                 predictions: dict[str, np.ndarray], log: Log) -> tuple[dict[str, Any], ModelReport]:
+    """One format: convert, stage, verify in LiteRT, measure; its manifest entry and report.
+
+    `predictions` collects each format's labels, so later formats are compared with the float
+    reference (converted first: formats come in table order).
+    """
+    log(f"Converting {fmt.name}: {fmt.description}")
+    blob = export.convert_format(saved, fmt, cfg.io, cal.images if cal is not None else None)
+    target = Path(cfg.run) / fmt.filename
+    tmp_file = staged.path(target)
+    atomic.write_bytes(tmp_file, blob)
+    # Verify the temporary file, so a failing model never replaces a good one.
+    tfl = verify.verify(tmp_file, fmt, cfg.io, display_name=fmt.filename)
+    sha = export.sha256_bytes(blob)
+    io = cfg.io if fmt.settings.io_type_option else None
+    entry = manifest.model_entry(fmt, fmt.filename, len(blob), sha, tfl, io, None, None)
+    acc = agree = None
+    if evaluation is not None:
+        acc, predictions[fmt.name] = verify.accuracy(tfl, *evaluation)
+        agree = float((predictions[fmt.name] == predictions[REFERENCE]).mean())
+    measured = f", accuracy {acc:.2%}" if acc is not None else ""
+    log(f"  converted {fmt.filename} ({len(blob):,} bytes{measured})")
+    return (entry | {"accuracy": acc, "agreement_with_float32": agree},
+            ModelReport(fmt.name, target, len(blob), sha, acc, agree))
+
+
+def _manifest(cfg: ConvertConfig, model_path: Path, keras_accuracy: float | None,
+              entries: list[dict[str, Any]], cal: CalibrationSet | None, evaluation: Evaluation | None,
+              tf_version: str) -> dict[str, Any]:
+    """manifest.json's document: the source model, every converted model, calibration and evaluation."""
+    run = Path(cfg.run)
+    # Relative to the run when inside it, so a copied or moved run keeps an identical manifest.
+    shown = model_path.relative_to(run) if model_path.resolve().parent == run.resolve() else model_path
+    source = {"path": str(shown), "sha256": sha256_file(model_path), "accuracy": keras_accuracy}
+    evaluated = None
+    if evaluation is not None:
+        evaluated = {"source": "cnn_edge.calibration_data/evaluation.npz (MNIST test set)",
+                     "images": int(len(evaluation[1])), "sha256": array_sha256(*evaluation)}
+    reproducibility = {
+        "byte_identical": True,
+        "determined_by": ["source_model.sha256", "calibration.sha256 (images and their order)",
+                          "tensorflow_version", "format settings in cnn_edge.common.formats", "io"],
+        "note": "converting the same model with the same calibration images, seed and TensorFlow "
+                "version gives byte-identical .tflite files (checked by tests/test_convert.py)",
+    }
+    return manifest.build_manifest(source=source, models=entries, calibration=_calibration_record(cal),
+                                   evaluation=evaluated, tf_version=tf_version,
+                                   reproducibility=reproducibility, lineage=manifest.read_lineage(model_path))
