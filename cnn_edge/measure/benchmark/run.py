@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from cnn_edge.common import limits as lim
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, RunDirError
-from cnn_edge.common.formats import BY_NAME, FORMATS, REFERENCE
+from cnn_edge.common.formats import BY_NAME, FORMATS, REFERENCE, ExportFormat
 from cnn_edge.common.platform import usable_cores
 from cnn_edge.edge_runtime.interpreter import load_model
 from cnn_edge.measure.benchmark.config import BenchmarkConfig, BenchmarkResult, Row
@@ -50,6 +51,17 @@ def _validate(cfg: BenchmarkConfig) -> None:
     lim.check_int("--batch", cfg.batch, 1, lim.MAX_BATCH)
 
 
+@dataclass
+class _Timed:
+    """What the latency pass times (one call per row, 1 thread and all cores) and the rows' labels."""
+
+    one_thread: dict[str, Any] = field(default_factory=dict)
+    all_cores: dict[str, Any] = field(default_factory=dict)
+    preds: dict[str, np.ndarray] = field(default_factory=dict)
+    backend: str = ""
+    version: str = ""
+
+
 def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None) -> BenchmarkResult:
     """Measure every model in `cfg.run`; write benchmark.json, benchmark.md and the PNGs."""
     _validate(cfg)
@@ -60,47 +72,73 @@ def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None
     cores = usable_cores()
     notes: list[str] = []
 
-    rows: list[Row] = []
-    one_thread: dict[str, Any] = {}
-    all_cores: dict[str, Any] = {}
-    preds: dict[str, np.ndarray] = {}
+    timed = _Timed()
     missing = [f.name for f in FORMATS if not (run / f.filename).is_file()]
-    backend = version = ""
-    for fmt in FORMATS:
-        path = run / fmt.filename
-        if not path.is_file():
-            continue
-        row = Row(fmt.name, fmt.filename, size_bytes=path.stat().st_size)
-        rows.append(row)
-        log(f"{fmt.name}: accuracy and loading")
-        try:
-            t0 = time.perf_counter()
-            m1 = load_model(path, backend=cfg.backend, threads=1)
-            row.init_ms = (time.perf_counter() - t0) * 1e3
-            mall = load_model(path, backend=cfg.backend, threads=cores)
-            preds[fmt.name] = mall.predict(data.images)
-            row.accuracy = _accuracy(preds[fmt.name], data)
-            if photos is not None:
-                row.photos_accuracy = _accuracy(mall.predict(photos.images), photos)
-            row.throughput_ips = batched_throughput(mall, data.images, batch=cfg.batch)
-            one_thread[fmt.name] = single_invoke(m1, image)
-            all_cores[fmt.name] = single_invoke(mall, image)
-            backend, version = m1.backend, m1.backend_version
-        except (CnnEdgeError, ValueError, RuntimeError) as exc:
-            row.error = _error_text(exc)
-
+    rows = [_format_row(fmt, cfg, data, photos, cores, timed, log)
+            for fmt in FORMATS if (run / fmt.filename).is_file()]
     keras_row = _keras_row(cfg, run, data, photos, image, notes, log)
+    runner = None
     if keras_row is not None:
         row, runner = keras_row
         rows.insert(0, row)
         if runner is not None:
-            preds[KERAS] = runner.logits(data.images).argmax(axis=1)
-            all_cores[KERAS] = runner.single_call(image)
+            timed.preds[KERAS] = runner.logits(data.images).argmax(axis=1)
+            timed.all_cores[KERAS] = runner.single_call(image)
+    try:
+        timed_int8 = _time_latencies(rows, timed, cfg, cores, log)
+        _relative_figures(rows)
+        thread_sweep = _thread_sweep(run, cfg, image, cores) if cfg.thread_sweep and timed_int8 else []
+        batch_sweep = _batch_sweep(run, cfg, data, cores) if timed_int8 else []
+    finally:
+        if runner is not None:
+            runner.close()
+    confusion = _confusion(timed.preds["int8"], data) if "int8" in timed.preds else None
 
+    result = BenchmarkResult(
+        run=run, rows=rows, thread_sweep=thread_sweep, batch_sweep=batch_sweep, confusion_int8=confusion,
+        missing_formats=missing, notes=notes, system=system_info().to_dict(), backend=timed.backend,
+        backend_version=timed.version, cores=cores, images=len(data), photos=len(photos) if photos else None,
+        files={},
+    )
+    from cnn_edge.measure.benchmark.report import write_outputs
+
+    return write_outputs(result, plots=cfg.plots)
+
+
+def _format_row(fmt: ExportFormat, cfg: BenchmarkConfig, data: EvalData, photos: EvalData | None, cores: int,
+                timed: _Timed, log: Callable[[str], None]) -> Row:
+    """One .tflite's row: load time, accuracy, throughput; its single invokes are left in `timed`.
+
+    A model that fails to load or run gets its error in the row; the other rows still run.
+    """
+    path = Path(cfg.run) / fmt.filename
+    row = Row(fmt.name, fmt.filename, size_bytes=path.stat().st_size)
+    log(f"{fmt.name}: accuracy and loading")
+    try:
+        t0 = time.perf_counter()
+        m1 = load_model(path, backend=cfg.backend, threads=1)
+        row.init_ms = (time.perf_counter() - t0) * 1e3
+        mall = load_model(path, backend=cfg.backend, threads=cores)
+        timed.preds[fmt.name] = mall.predict(data.images)
+        row.accuracy = _accuracy(timed.preds[fmt.name], data)
+        if photos is not None:
+            row.photos_accuracy = _accuracy(mall.predict(photos.images), photos)
+        row.throughput_ips = batched_throughput(mall, data.images, batch=cfg.batch)
+        timed.one_thread[fmt.name] = single_invoke(m1, data.images[0])
+        timed.all_cores[fmt.name] = single_invoke(mall, data.images[0])
+        timed.backend, timed.version = m1.backend, m1.backend_version
+    except (CnnEdgeError, ValueError, RuntimeError) as exc:
+        row.error = _error_text(exc)
+    return row
+
+
+def _time_latencies(rows: list[Row], timed: _Timed, cfg: BenchmarkConfig, cores: int,
+                    log: Callable[[str], None]) -> bool:
+    """Every row's single-image latency, round-robin, on 1 thread and on all cores; whether int8 ran."""
     log("latency: 1 thread (round robin over the formats)")
-    t1 = round_robin(one_thread, warmup=cfg.warmup, runs=cfg.runs)
+    t1 = round_robin(timed.one_thread, warmup=cfg.warmup, runs=cfg.runs)
     log(f"latency: {cores} threads")
-    tall = round_robin(all_cores, warmup=cfg.warmup, runs=cfg.runs)
+    tall = round_robin(timed.all_cores, warmup=cfg.warmup, runs=cfg.runs)
     by_name = {r.name: r for r in rows}
     for name, samples in t1.items():
         p = percentiles(samples, (50, 90))
@@ -109,23 +147,7 @@ def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None
     for name, samples in tall.items():
         p = percentiles(samples, (50, 90))
         by_name[name].p50_all_ms, by_name[name].p90_all_ms = p["p50"], p["p90"]
-    _relative_figures(rows)
-
-    thread_sweep = _thread_sweep(run, cfg, image, cores) if cfg.thread_sweep and "int8" in t1 else []
-    batch_sweep = _batch_sweep(run, cfg, data, cores) if "int8" in t1 else []
-    confusion = _confusion(preds["int8"], data) if "int8" in preds else None
-    if keras_row is not None and keras_row[1] is not None:
-        keras_row[1].close()
-
-    result = BenchmarkResult(
-        run=run, rows=rows, thread_sweep=thread_sweep, batch_sweep=batch_sweep, confusion_int8=confusion,
-        missing_formats=missing, notes=notes, system=system_info().to_dict(), backend=backend,
-        backend_version=version, cores=cores, images=len(data), photos=len(photos) if photos else None,
-        files={},
-    )
-    from cnn_edge.measure.benchmark.report import write_outputs
-
-    return write_outputs(result, plots=cfg.plots)
+    return "int8" in t1
 
 
 def _keras_row(cfg: BenchmarkConfig, run: Path, data: EvalData, photos: EvalData | None, image: np.ndarray,
