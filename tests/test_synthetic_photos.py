@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from cnn_edge.testing import synthetic_photos as sp
+from cnn_edge.testing.synthetic_photos import glyphs as glyph_sources
 
 SMALL = {"frame_size": (320, 240)}
 
@@ -138,7 +139,7 @@ def test_sklearn_glyphs_keep_every_stroke_the_data_records() -> None:
     lost = 0
     for c in counts:
         bitmap = sp.bitmap_from_block_counts(c)
-        full = sp._draw_bitmap(bitmap, 96, 2.0)  # the default size and smoothing, not yet cropped
+        full = glyph_sources._draw_bitmap(bitmap, 96, 2.0)  # the default size and smoothing, not yet cropped
         back = (full >= 128).reshape(8, 12, 8, 12).sum(axis=(1, 3)) / 9.0
         lost += int(((c >= 4) & (back < 1)).sum())
     assert lost <= 2
