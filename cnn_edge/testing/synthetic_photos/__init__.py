@@ -1,17 +1,20 @@
 """Synthetic camera photos of handwritten digits: dark ink on light paper, as a phone or webcam sees it.
 
 We have no camera and no real photos, so the edge runtime's preprocessing (photo -> MNIST-like 28x28)
-is measured on images made here. Three parts:
+is measured on images made here. One module per part (this package re-exports their public
+names):
 
-* Glyph sources: ink masks (white ink on black, uint8, any size) of digits by MNIST's writers
+* `glyphs`, glyph sources: ink masks (white ink on black, uint8, any size) of digits by MNIST's writers
   (`mnist_glyphs`), by scikit-learn's 13 other writers (`sklearn_glyphs`, its 8x8 digits rebuilt as
   the 32x32 bitmaps they count) and OpenCV's built-in Hershey fonts (`hershey_glyphs`,
   printed/script style). Each sample carries its source name.
-* Rendering: `render_photo` puts one glyph on paper at a random size, place, angle, ink, lighting,
+* `params` and `render`: `render_photo` puts one glyph on paper at a random size, place, angle, ink, lighting,
   blur, noise, JPEG quality and frame size, drawn from a `PhotoRanges` (presets `EASY`, `DEFAULT`,
-  `HARD`); `render_blank` makes photos with no digit in them.
-* Files: `make_photo_set`/`make_blank_set` write a labelled folder of images, `make_card_video` an
-  MJPG video of digit cards held up in the middle of the frame, with the label of every frame.
+  `HARD`; one photo's draw is a `PhotoParams`); `render_blank` makes photos with no digit in
+  them.
+* `sets` and `video`: `make_photo_set`/`make_blank_set` write a labelled folder of images,
+  `make_card_video` an MJPG video of digit cards held up in the middle of the frame, with the
+  label of every frame.
 
 Everything random goes through one `np.random.Generator`, so a seed gives the same pixels. Only
 numpy and OpenCV are needed; scikit-learn only for `sklearn_glyphs`.
