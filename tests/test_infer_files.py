@@ -131,3 +131,26 @@ def test_bad_model_is_one_line(tmp_path, images):
     res = run_cli("infer", "--model", str(bad), str(images["photo.jpg"]))
     assert res.returncode != 0
     assert res.stderr.strip().count("\n") == 0 and res.stderr.startswith("error:")
+
+
+def test_phone_photo_stored_sideways_is_read_upright(converted_run, tmp_path):
+    """A phone held upright stores its pixels a quarter turn off and says so in EXIF (orientation
+    6): the model must see the digit upright, exactly as in a file stored upright."""
+    from .exif_files import jpeg_with, oriented_by_opencv, png_with
+
+    photo = paper_photo(np.load(MNIST)["x_test"][1])
+    stored = np.ascontiguousarray(np.rot90(photo, k=1))  # the sensor's pixels: a quarter turn anticlockwise
+    files = {"upright.png": cv2.imencode(".png", photo)[1].tobytes(), "phone.png": png_with(stored, 6),
+             "phone.jpg": jpeg_with(stored, 6), "as-stored.png": cv2.imencode(".png", stored)[1].tobytes()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    model = converted_run / "model_int8.tflite"
+    records = infer_files(InferFilesConfig(model=model, paths=[str(tmp_path / n) for n in files])).records
+    seen = {Path(r.source).name: r.prediction.digit for r in records}
+    assert np.array_equal(seen["phone.png"], seen["upright.png"])
+    assert not np.array_equal(seen["as-stored.png"], seen["upright.png"])  # what was read before
+    # JPEG: the same pixels OpenCV itself makes of the file when it applies the orientation.
+    opencv = cv2.imencode(".png", oriented_by_opencv(files["phone.jpg"]))[1].tobytes()
+    (tmp_path / "opencv.png").write_bytes(opencv)
+    record = infer_files(InferFilesConfig(model=model, paths=[str(tmp_path / "opencv.png")])).records[0]
+    assert np.array_equal(seen["phone.jpg"], record.prediction.digit)

@@ -6,6 +6,7 @@ WebP...; this module adds what `cv2.imread` gets wrong or silently accepts:
 - an alpha channel is composited over a background that contrasts with the ink, so a digit
   drawn on a transparent canvas does not vanish into black;
 - truncated files are errors, not half-grey pictures (libjpeg "decodes" a cut JPEG);
+- a photo is turned the way its EXIF orientation says (decoding pixels as stored ignores it);
 - every failure is an `ImageError` with one line, never a `None` travelling onward.
 """
 
@@ -20,7 +21,7 @@ import numpy as np
 from cnn_edge.common.errors import ImageError
 from cnn_edge.common.names import printable
 from cnn_edge.common.quiet import native_stderr_silenced
-from cnn_edge.edge_runtime.image_header import MAX_PIXELS_ENV, image_size, max_pixels
+from cnn_edge.edge_runtime.image_header import MAX_PIXELS_ENV, exif_orientation, image_size, max_pixels
 
 # Refuse absurd images before decoding them (a 1 GB bitmap would exhaust a Pi's memory).
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -85,7 +86,26 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
         raise ImageError(f"{name}: too large to decode in this machine's memory") from None
     if img is None or img.size == 0:
         raise ImageError(f"{name}: not an image OpenCV can decode (or the file is damaged)")
-    return to_uint8_image(img)
+    return to_uint8_image(upright(img, exif_orientation(data)))
+
+
+def upright(img: np.ndarray, orientation: int) -> np.ndarray:
+    """The pixels turned and mirrored the way EXIF `orientation` (1-8) says they are meant to be seen.
+
+    A phone photo taken upright is usually stored sideways with orientation 6; read as stored,
+    its digit lies on its side and is read as another digit (or none).
+    """
+    views = {
+        2: lambda a: a[:, ::-1],  # mirrored left-right
+        3: lambda a: a[::-1, ::-1],  # upside down
+        4: lambda a: a[::-1],  # mirrored top-bottom
+        5: lambda a: a.swapaxes(0, 1),  # transposed
+        6: lambda a: a.swapaxes(0, 1)[:, ::-1],  # stored a quarter turn anticlockwise: turn clockwise
+        7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],  # transposed across the other diagonal
+        8: lambda a: a.swapaxes(0, 1)[::-1],  # stored a quarter turn clockwise: turn anticlockwise
+    }
+    view = views.get(orientation)
+    return img if view is None else np.ascontiguousarray(view(img))
 
 
 def _check_pixels(data: bytes, name: str) -> None:
