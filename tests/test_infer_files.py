@@ -154,3 +154,29 @@ def test_phone_photo_stored_sideways_is_read_upright(converted_run, tmp_path):
     (tmp_path / "opencv.png").write_bytes(opencv)
     record = infer_files(InferFilesConfig(model=model, paths=[str(tmp_path / "opencv.png")])).records[0]
     assert np.array_equal(seen["phone.jpg"], record.prediction.digit)
+
+
+def test_iphone_heic_photos_say_what_to_do(converted_run, tmp_path):
+    """OpenCV cannot decode HEIC (an iPhone's default): the error names it and says to export
+    JPEG or PNG, for a file named on the command line and for a folder holding only such photos."""
+    import struct
+
+    from cnn_edge.edge_runtime.images import heif_brand
+
+    def iso_bmff(major: bytes, *compatible: bytes) -> bytes:
+        ftyp = b"ftyp" + major + b"\x00\x00\x00\x00" + b"".join(compatible)
+        return struct.pack(">I", 4 + len(ftyp)) + ftyp + struct.pack(">I", 16) + b"meta" + bytes(8)
+
+    assert heif_brand(iso_bmff(b"heic", b"mif1", b"heic")) == "HEIC"
+    assert heif_brand(iso_bmff(b"mif1", b"heic")) == "HEIC"
+    assert heif_brand(iso_bmff(b"avif", b"mif1")) == "AVIF"
+    assert heif_brand(iso_bmff(b"isom", b"mp41")) is None  # an MP4 video, not a photo
+    folder = tmp_path / "iphone"
+    folder.mkdir()
+    (folder / "IMG_0001.HEIC").write_bytes(iso_bmff(b"heic", b"mif1", b"heic"))
+    model = converted_run / "model_int8.tflite"
+    res = run_cli("infer", "--model", str(model), "--json", str(folder / "IMG_0001.HEIC"), str(folder))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    errors = [json.loads(line)["error"] for line in res.stdout.splitlines()]
+    assert "cannot decode HEIC photos" in errors[0] and "JPEG or PNG" in errors[0]
+    assert "only 1 HEIC photo" in errors[1] and "JPEG or PNG" in errors[1]

@@ -25,6 +25,9 @@ IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
      ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif"}
 )
+# Photo formats OpenCV cannot decode that a folder of phone photos often holds (an iPhone's
+# default is HEIC): a folder of only these is named as such, with what to do.
+UNDECODABLE_PHOTO_EXTENSIONS = frozenset({".heic", ".heif"})
 CLASSES = tuple(str(d) for d in range(10))
 # The 28x28 input saved beside each sample: `<stem>.28x28.png` next to `<stem>.png`/`.jpg`.
 INPUT_SUFFIX = ".28x28.png"
@@ -65,3 +68,8 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
     """(image, digit) for the images of `root/0` ... `root/9`, in class then name order."""
     root = Path(root)
     return [(p, int(c)) for c in CLASSES if (root / c).is_dir() for p in image_files(root / c)]
+
+
+def undecodable_photos(folder: Path) -> int:
+    """How many files directly in `folder` are phone photos OpenCV cannot decode (HEIC/HEIF)."""
+    return sum(1 for p in Path(folder).iterdir() if p.suffix.lower() in UNDECODABLE_PHOTO_EXTENSIONS)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cnn_edge.common.atomic import write_bytes
 from cnn_edge.common.errors import CnnEdgeError, ConfigError, ImageError
-from cnn_edge.common.image_folders import image_files
+from cnn_edge.common.image_folders import image_files, undecodable_photos
 from cnn_edge.common.names import printable
 from cnn_edge.device.globbing import GlobTooLarge, bounded_glob
 from cnn_edge.edge_runtime.classify import Classifier, Prediction
@@ -98,6 +98,10 @@ def _expand_one(arg: str) -> list[tuple[str, Path | None, str | None]]:
     if p.is_dir():
         found = image_files(p)
         if not found:
+            heic = undecodable_photos(p)
+            if heic:
+                return [(shown, None, f"{shown}: folder has no image files OpenCV can read, only {heic} "
+                                      "HEIC photo(s): export them as JPEG or PNG")]
             return [(shown, None, f"{shown}: folder has no image files")]
         return [(printable(q), q, None) for q in found]
     if p.exists():

@@ -85,8 +85,25 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     except MemoryError:
         raise ImageError(f"{name}: too large to decode in this machine's memory") from None
     if img is None or img.size == 0:
+        container = heif_brand(data)
+        if container is not None:
+            raise ImageError(f"{name}: this OpenCV cannot decode {container} photos",
+                             hint="save or export it as JPEG or PNG (on an iPhone: Settings > Camera > "
+                                  "Formats > Most Compatible)")
         raise ImageError(f"{name}: not an image OpenCV can decode (or the file is damaged)")
     return to_uint8_image(upright(img, exif_orientation(data)))
+
+
+def heif_brand(data: bytes) -> str | None:
+    """"HEIC" or "AVIF" when the bytes are an ISO-BMFF image (an iPhone's default photo format)."""
+    if data[4:8] != b"ftyp":
+        return None
+    brands = {data[8:12]} | {data[i:i + 4] for i in range(16, min(len(data), 64), 4)}
+    if brands & {b"avif", b"avis"}:
+        return "AVIF"
+    if brands & {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}:
+        return "HEIC"
+    return None
 
 
 def upright(img: np.ndarray, orientation: int) -> np.ndarray:
