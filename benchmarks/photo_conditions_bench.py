@@ -11,7 +11,8 @@ block 4; `cnn_edge.trainer.other_writers`): a diagnostic that may guide the came
 look at the held-out writers. Each digit is rendered once per condition by the benchmark photo
 renderer (`cnn_edge.testing.synthetic_photos`) from the same seed, so every photo of a digit
 shares all its drawn settings (size, place, light, noise, ...) except the one field a condition
-fixes: the difference to the "as drawn" row is that condition's cost, digit by digit. A photo in
+fixes (or is cut from the "as drawn" photo: the crop rows): the difference to the "as drawn" row
+is that condition's cost, digit by digit. A photo in
 which the runtime finds no digit counts as an error. The conditions are the renderer's own
 extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
 """
@@ -74,6 +75,24 @@ def validation_digits(per_set: int) -> list[tuple[np.ndarray, int]]:
     return out
 
 
+# name -> the margin left round the digit's ink box when the photo is cut to it (a fraction of the
+# digit's size): photos cropped by a user or a data set rather than framed by a camera.
+CROPS: dict[str, float] = {
+    "cut at the digit's ink box (no margin)": 0.0,
+    "cut with a 5% margin round the digit": 0.05,
+}
+
+
+def cropped(mask: np.ndarray, k: int, margin: float) -> np.ndarray:
+    """Digit `k`'s "as drawn" photo cut round its digit, `margin` of the digit's size left, then JPEG."""
+    info = sp.render_photo_info(mask, np.random.default_rng([SEED, k]))
+    x0, y0, x1, y1 = info.bbox
+    pad = int(round(margin * max(x1 - x0, y1 - y0)))
+    h, w = info.image.shape[:2]
+    cut = info.image[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+    return sp.jpeg_roundtrip(np.ascontiguousarray(cut), info.params.jpeg_quality)
+
+
 def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
     """The strongest rotation the hard preset draws, in the direction this photo was turned."""
     return {"rotation_deg": 20.0 if params.rotation_deg >= 0 else -20.0}
@@ -93,15 +112,15 @@ def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
 
     `chosen`: only the conditions whose names contain one of these words ("as drawn" always).
     """
-    runs = {name: (fixed, False) for name, fixed in CONDITIONS.items()}
-    runs["turned 20 degrees"] = ({}, True)
+    runs = {name: (lambda m, k, fixed=fixed: photo(m, k, fixed)) for name, fixed in CONDITIONS.items()}
+    runs["turned 20 degrees"] = lambda m, k: photo(m, k, {}, rotate=True)
+    runs.update({name: (lambda m, k, margin=margin: cropped(m, k, margin)) for name, margin in CROPS.items()})
     if chosen:
         runs = {name: run for name, run in runs.items()
                 if name == "as drawn" or any(word in name for word in chosen)}
     return {
-        name: np.array([clf.classify(photo(m, k, fixed, rotate)).label == y
-                        for k, (m, y) in enumerate(digits)])
-        for name, (fixed, rotate) in runs.items()
+        name: np.array([clf.classify(make(m, k)).label == y for k, (m, y) in enumerate(digits)])
+        for name, make in runs.items()
     }
 
 

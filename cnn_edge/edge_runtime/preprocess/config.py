@@ -16,6 +16,15 @@ MIN_INK_LEVELS = 24.0
 DIM_PAPER_LEVELS = 80
 DIM_INK_LEVELS = 12.0
 DIM_INK_NOISE_MULTIPLE = 5.0
+# A photo cropped tightly round its digit (`pipeline._as_tight_crop`) is looked at again, padded
+# with paper TIGHT_PAD of its longest side wide, when the first look finds no digit, or one that
+# touches an edge (within TIGHT_TOUCH of the longest side), or one spanning TIGHT_SPAN of the
+# height within TIGHT_EDGE of an edge; the second answer counts when its digit spans TIGHT_SPAN
+# of the height (a crop with a margin of up to a fifth of its digit's size).
+TIGHT_TOUCH = 0.01
+TIGHT_EDGE = 0.15
+TIGHT_PAD = 0.15
+TIGHT_SPAN = 0.7
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class PreprocessConfig:
         read instead of "no digit". The camera path turns it off: its region also holds a dim
         room, whose furniture edges would then pass for strokes (300 bare dim rooms: 37 -> 45
         "digit" answers); in front of a camera, turning on a light is the better answer.
+    tight_crops: a photo cut tightly round its digit (no paper margin) is looked at again with
+        paper around it (`pipeline._as_tight_crop`). The camera path turns it off: its region
+        holds a card in a room, never a crop, and most of its frames hold no digit at all.
     """
 
     work_size: int = 160
@@ -47,7 +59,8 @@ class PreprocessConfig:
     min_digit_frac: float = 0.03
     find_card: bool = False
     dim_paper: bool = True
+    tight_crops: bool = True
 
 
 DEFAULT = PreprocessConfig()
-CAMERA = PreprocessConfig(find_card=True, dim_paper=False)
+CAMERA = PreprocessConfig(find_card=True, dim_paper=False, tight_crops=False)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from cnn_edge.edge_runtime.card import find_paper
-from cnn_edge.edge_runtime.pixels import percentiles_u8, resize_max, to_gray_u8
-from cnn_edge.edge_runtime.preprocess.config import DEFAULT, MIN_INK_LEVELS, PreprocessConfig
+from cnn_edge.edge_runtime.pixels import paper_at_half, percentiles_u8, resize_max, to_gray_u8
+from cnn_edge.edge_runtime.preprocess.config import (
+    DEFAULT,
+    MIN_INK_LEVELS,
+    TIGHT_EDGE,
+    TIGHT_PAD,
+    TIGHT_SPAN,
+    TIGHT_TOUCH,
+    PreprocessConfig,
+)
 from cnn_edge.edge_runtime.preprocess.fit import fit_and_center, soft_strokes
 from cnn_edge.edge_runtime.preprocess.paper import InkDepth, ink_darkness
 from cnn_edge.edge_runtime.preprocess.polarity import is_light_on_dark
@@ -31,7 +41,57 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
     if not light_paper and is_light_on_dark(shrunk[0]):
         gray = cv2.bitwise_not(gray)
         shrunk = (cv2.bitwise_not(shrunk[0]), shrunk[1])
-    return _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
+    found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
+    if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)):
+        found = _as_tight_crop(gray, config) or found
+    return None if found is None else found.digit
+
+
+class _Found(NamedTuple):
+    """The 28x28 input, and the digit's box (x0, y0, x1, y1) in the grey image it was cut from."""
+
+    digit: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def _could_be_tight_crop(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """Whether a digit found at `box` may be (part of) a tightly cropped one: it touches an edge
+    (a fragment of a crop's digit does), or it comes within TIGHT_EDGE of the image's longest
+    side to an edge and spans TIGHT_SPAN of the height, as a crop's digit does (a full photo's
+    digit is smaller: it is not looked at twice)."""
+    h, w = shape[:2]
+    x0, y0, x1, y1 = box
+    gap = min(x0, y0, w - x1, h - y1)
+    return gap <= TIGHT_TOUCH * max(h, w) or (y1 - y0 >= TIGHT_SPAN * h and gap <= TIGHT_EDGE * max(h, w))
+
+
+def _as_tight_crop(gray: np.ndarray, cfg: PreprocessConfig) -> _Found | None:
+    """A second look at a photo cropped tightly round its digit: the same steps with paper around it.
+
+    Cut to the digit (by a user, or a data set), the strokes run into the image's edge: the paper
+    around them, which step 2 measures ink against, is missing there, and a stroke along the edge
+    looks like the desk or a card's rim to step 4. Padded with paper of the photo's own brightness
+    both work as on a full photo. Taken only when the digit found then spans the picture as a
+    crop's digit does (TIGHT_SPAN of its height, half its width): a dash or a ruled line reaching
+    across an empty page does not.
+    """
+    import cv2
+
+    h, w = gray.shape
+    pad = max(2, int(round(TIGHT_PAD * max(h, w))))
+    # The paper continues outward as it is at the edge (strokes erased, shadows and falloff
+    # kept): a constant border would make a shadowed edge of a full photo look like ink.
+    small, _ = resize_max(gray, cfg.work_size)
+    paper = cv2.resize(paper_at_half(small), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
+    padded = cv2.copyMakeBorder(paper, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    padded[pad:pad + h, pad:pad + w] = gray
+    found = _preprocess_gray(padded, cfg, allow_refine=True)
+    if found is None:
+        return None
+    x0, y0, x1, y1 = found.box
+    if y1 - y0 < TIGHT_SPAN * h or x1 - x0 < 0.5 * TIGHT_SPAN * w:
+        return None
+    return _Found(found.digit, (x0 - pad, y0 - pad, x1 - pad, y1 - pad))
 
 
 def center_roi(frame: np.ndarray, fraction: float) -> tuple[int, int, int, int]:
@@ -46,7 +106,7 @@ def _preprocess_gray(
     cfg: PreprocessConfig,
     allow_refine: bool,
     shrunk: tuple[np.ndarray, float] | None = None,
-) -> np.ndarray | None:
+) -> _Found | None:
     """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it."""
     import cv2
 
@@ -105,8 +165,17 @@ def _preprocess_gray(
         gy0 = max(0, int((y0 - margin) / scale))
         gx1 = min(W, int((x1 + margin) / scale) + 1)
         gy1 = min(H, int((y1 + margin) / scale) + 1)
-        return _preprocess_gray(gray[gy0:gy1, gx0:gx1], cfg, allow_refine=False)
+        found = _preprocess_gray(gray[gy0:gy1, gx0:gx1], cfg, allow_refine=False)
+        if found is None:
+            return None
+        fx0, fy0, fx1, fy1 = found.box
+        return _Found(found.digit, (fx0 + gx0, fy0 + gy0, fx1 + gx0, fy1 + gy0))
 
     # 5. Grey levels like MNIST's anti-aliased strokes, then MNIST's framing.
-    return fit_and_center(soft_strokes(dark[box], mask, thr, ink60))
+    digit = fit_and_center(soft_strokes(dark[box], mask, thr, ink60))
+    if digit is None:
+        return None
+    # The box in the grey image's pixels (the search ran on a copy shrunk by `scale`).
+    full_box = (int(x0 / scale), int(y0 / scale), int(np.ceil(x1 / scale)), int(np.ceil(y1 / scale)))
+    return _Found(digit, full_box)
 
