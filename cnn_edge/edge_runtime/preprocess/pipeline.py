@@ -70,28 +70,35 @@ def _as_tight_crop(gray: np.ndarray, cfg: PreprocessConfig) -> _Found | None:
 
     Cut to the digit (by a user, or a data set), the strokes run into the image's edge: the paper
     around them, which step 2 measures ink against, is missing there, and a stroke along the edge
-    looks like the desk or a card's rim to step 4. Padded with paper of the photo's own brightness
-    both work as on a full photo. Taken only when the digit found then spans the picture as a
-    crop's digit does (TIGHT_SPAN of its height, half its width): a dash or a ruled line reaching
-    across an empty page does not.
+    looks like the desk or a card's rim to step 4. With the photo's paper continued round it both
+    work as on a full photo. Taken only when the digit found then spans the picture as a crop's
+    digit does (TIGHT_SPAN of its height, half that of its width): a dash or a ruled line reaching
+    across an empty page does not. Looked at in the shrunk copy the search runs on: such a digit
+    is big there, and a 48-megapixel photo is never copied at full size.
     """
     import cv2
 
-    h, w = gray.shape
+    small, scale = resize_max(gray, cfg.work_size)
+    h, w = small.shape
     pad = max(2, int(round(TIGHT_PAD * max(h, w))))
     # The paper continues outward as it is at the edge (strokes erased, shadows and falloff
-    # kept): a constant border would make a shadowed edge of a full photo look like ink.
-    small, _ = resize_max(gray, cfg.work_size)
+    # kept): a constant border would make a shadowed edge of a whole photo look like ink.
     paper = cv2.resize(paper_at_half(small), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
     padded = cv2.copyMakeBorder(paper, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    padded[pad:pad + h, pad:pad + w] = gray
-    found = _preprocess_gray(padded, cfg, allow_refine=True)
+    padded[pad:pad + h, pad:pad + w] = small
+    found = _preprocess_gray(padded, cfg, allow_refine=False, shrunk=(padded, 1.0))
     if found is None:
         return None
-    x0, y0, x1, y1 = found.box
+    x0, y0, x1, y1 = (v - pad for v in found.box)
     if y1 - y0 < TIGHT_SPAN * h or x1 - x0 < 0.5 * TIGHT_SPAN * w:
         return None
-    return _Found(found.digit, (x0 - pad, y0 - pad, x1 - pad, y1 - pad))
+    return _Found(found.digit, _unshrunk((x0, y0, x1, y1), scale))
+
+
+def _unshrunk(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    """A box found in a copy shrunk by `scale`, in the original image's pixels (rounded outward)."""
+    x0, y0, x1, y1 = box
+    return int(x0 / scale), int(y0 / scale), int(np.ceil(x1 / scale)), int(np.ceil(y1 / scale))
 
 
 def center_roi(frame: np.ndarray, fraction: float) -> tuple[int, int, int, int]:
@@ -175,7 +182,5 @@ def _preprocess_gray(
     digit = fit_and_center(soft_strokes(dark[box], mask, thr, ink60))
     if digit is None:
         return None
-    # The box in the grey image's pixels (the search ran on a copy shrunk by `scale`).
-    full_box = (int(x0 / scale), int(y0 / scale), int(np.ceil(x1 / scale)), int(np.ceil(y1 / scale)))
-    return _Found(digit, full_box)
+    return _Found(digit, _unshrunk((x0, y0, x1, y1), scale))  # the search ran on a shrunk copy
 
