@@ -43,7 +43,7 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
         shrunk = (cv2.bitwise_not(shrunk[0]), shrunk[1])
     found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
     if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)):
-        found = _as_tight_crop(gray, config) or found
+        found = _as_tight_crop(shrunk, config) or found
     return None if found is None else found.digit
 
 
@@ -65,7 +65,7 @@ def _could_be_tight_crop(box: tuple[int, int, int, int], shape: tuple[int, ...])
     return gap <= TIGHT_TOUCH * max(h, w) or (y1 - y0 >= TIGHT_SPAN * h and gap <= TIGHT_EDGE * max(h, w))
 
 
-def _as_tight_crop(gray: np.ndarray, cfg: PreprocessConfig) -> _Found | None:
+def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _Found | None:
     """A second look at a photo cropped tightly round its digit: the same steps with paper around it.
 
     Cut to the digit (by a user, or a data set), the strokes run into the image's edge: the paper
@@ -73,12 +73,12 @@ def _as_tight_crop(gray: np.ndarray, cfg: PreprocessConfig) -> _Found | None:
     looks like the desk or a card's rim to step 4. With the photo's paper continued round it both
     work as on a full photo. Taken only when the digit found then spans the picture as a crop's
     digit does (TIGHT_SPAN of its height, half that of its width): a dash or a ruled line reaching
-    across an empty page does not. Looked at in the shrunk copy the search runs on: such a digit
-    is big there, and a 48-megapixel photo is never copied at full size.
+    across an empty page does not. Looked at in the shrunk copy the search runs on (`shrunk`,
+    with its scale): such a digit is big there, and a 48-megapixel photo is never copied whole.
     """
     import cv2
 
-    small, scale = resize_max(gray, cfg.work_size)
+    small, scale = shrunk
     h, w = small.shape
     pad = max(2, int(round(TIGHT_PAD * max(h, w))))
     # The paper continues outward as it is at the edge (strokes erased, shadows and falloff
