@@ -30,6 +30,7 @@ import pytest
 from cnn_edge.edge_runtime.image_header import image_size
 from cnn_edge.edge_runtime.images import decode_image
 from tests.conftest import REPO
+from tests.image_bytes import png_chunk
 
 MODEL = REPO / "cnn_edge" / "device" / "assets" / "doctor_model.tflite"
 # Peak memory allowed for a call that must refuse a bomb: the interpreter, OpenCV and numpy
@@ -125,10 +126,6 @@ def assert_good_answered(outcome: Outcome) -> None:
 # --------------------------------------------------------------------------- bombs
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
 def png_bomb(width: int, height: int, depth: int = 16, color_type: int = 0, rows: int | None = None) -> bytes:
     """A valid PNG of zeros: a few hundred kB of zlib that inflate to width x height pixels.
 
@@ -139,7 +136,8 @@ def png_bomb(width: int, height: int, depth: int = 16, color_type: int = 0, rows
     z = zlib.compressobj(9)
     idat = b"".join([z.compress(row) for _ in range(height if rows is None else rows)] + [z.flush()])
     ihdr = struct.pack(">IIBBBBB", width, height, depth, color_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    chunks = png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks
 
 
 def jpeg_bomb(width: int, height: int) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 from cnn_edge.edge_runtime.image_header import exif_orientation
 from cnn_edge.edge_runtime.images import decode_image, upright
 
-from .exif_files import jpeg_with, oriented_by_opencv, png_with, tiff_block, tiff_with, webp_with
+from .image_bytes import jpeg_with, oriented_by_opencv, png_with, tiff_block, tiff_with, webp_with
 
 
 def _picture(h: int = 40, w: int = 64) -> np.ndarray:

@@ -136,7 +136,7 @@ def test_bad_model_is_one_line(tmp_path, images):
 def test_phone_photo_stored_sideways_is_read_upright(converted_run, tmp_path):
     """A phone held upright stores its pixels a quarter turn off and says so in EXIF (orientation
     6): the model must see the digit upright, exactly as in a file stored upright."""
-    from .exif_files import jpeg_with, oriented_by_opencv, png_with
+    from .image_bytes import jpeg_with, oriented_by_opencv, png_with
 
     photo = paper_photo(np.load(MNIST)["x_test"][1])
     stored = np.ascontiguousarray(np.rot90(photo, k=1))  # the sensor's pixels: a quarter turn anticlockwise

@@ -1,8 +1,7 @@
-"""Image files that carry an EXIF orientation, built byte by byte (no writer in OpenCV sets one).
-
-A phone held upright stores its sensor's landscape pixels and says "orientation 6" in EXIF; these
-helpers put such a tag into a JPEG (APP1), a PNG (eXIf), a WebP (EXIF chunk of a VP8X file) or a
-TIFF (its own IFD), so the tests can check that every reader turns the picture upright.
+"""Image files built byte by byte, for what no OpenCV writer makes: PNG chunks of any kind, and an
+EXIF orientation in a JPEG (APP1), a PNG (eXIf), a WebP (EXIF chunk of a VP8X file) or a TIFF (its
+own IFD). A phone held upright stores its sensor's landscape pixels and says "orientation 6" in
+EXIF: these let the tests check that every reader turns the picture upright.
 """
 
 from __future__ import annotations
@@ -12,6 +11,11 @@ import zlib
 
 import cv2
 import numpy as np
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, CRC of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def tiff_block(orientation: int, order: str = "MM", kind: int = 3) -> bytes:
@@ -32,9 +36,7 @@ def jpeg_with(image: np.ndarray, orientation: int, order: str = "MM", block: byt
 def png_with(image: np.ndarray, orientation: int) -> bytes:
     """`image` (any depth, alpha kept) as a PNG with an eXIf chunk right after IHDR."""
     png = cv2.imencode(".png", image)[1].tobytes()
-    body = tiff_block(orientation)
-    chunk = struct.pack(">I", len(body)) + b"eXIf" + body + struct.pack(">I", zlib.crc32(b"eXIf" + body))
-    return png[:33] + chunk + png[33:]  # 8-byte signature + 25-byte IHDR chunk
+    return png[:33] + png_chunk(b"eXIf", tiff_block(orientation)) + png[33:]  # after signature + IHDR
 
 
 def webp_with(image: np.ndarray, orientation: int) -> bytes:
