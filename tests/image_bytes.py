@@ -1,7 +1,8 @@
-"""Image files built byte by byte, for what no OpenCV writer makes: PNG chunks of any kind, and an
-EXIF orientation in a JPEG (APP1), a PNG (eXIf), a WebP (EXIF chunk of a VP8X file) or a TIFF (its
-own IFD). A phone held upright stores its sensor's landscape pixels and says "orientation 6" in
-EXIF: these let the tests check that every reader turns the picture upright.
+"""Image files built byte by byte, for what no OpenCV writer makes: PNG chunks of any kind, the
+container of an iPhone's HEIC photo, and an EXIF orientation in a JPEG (APP1), a PNG (eXIf), a WebP
+(EXIF chunk of a VP8X file) or a TIFF (its own IFD). A phone held upright stores its sensor's
+landscape pixels and says "orientation 6" in EXIF: these let the tests check that every reader
+turns the picture upright.
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ import numpy as np
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     """One PNG chunk: length, type, data, CRC of type and data."""
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def iso_bmff(major: bytes, *compatible: bytes) -> bytes:
+    """The start of an ISO-BMFF file (HEIC, AVIF, MP4): its `ftyp` box naming the brands, an empty `meta`."""
+    ftyp = b"ftyp" + major + b"\x00\x00\x00\x00" + b"".join(compatible)
+    return struct.pack(">I", 4 + len(ftyp)) + ftyp + struct.pack(">I", 16) + b"meta" + bytes(8)
+
+
+HEIC = iso_bmff(b"heic", b"mif1", b"heic")  # what an iPhone's IMG_0001.HEIC starts with
 
 
 def tiff_block(orientation: int, order: str = "MM", kind: int = 3) -> bytes:

@@ -112,3 +112,46 @@ def test_collected_samples_are_counted_once_by_evaluate_and_benchmark(tmp_path, 
                   "--warmup", "1", "--batch", "8", "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["photos"] == 3
+
+
+def test_unreadable_and_heic_photos_are_named_by_evaluate_and_benchmark(tmp_path, glyphs, converted_run):
+    """A damaged photo counts as a miss and a HEIC one cannot be read at all: before, the first was
+    lumped in with "no digit" and the second silently left out, so a user's count came up short
+    with no word why. Both are named, in `evaluate`'s and `benchmark`'s notes."""
+    import json
+    import shutil
+
+    from .image_bytes import HEIC
+
+    photos = tmp_path / "photos"
+    sp.make_photo_set(photos, glyphs.take([0, 0]), seed=3, frame_size=(320, 240), layout="folders")
+    good = sorted((photos / "7").glob("*.jpg"))
+    assert len(good) == 2
+    (photos / "7" / "damaged.jpg").write_bytes(good[0].read_bytes()[:200])  # a copy cut short
+    (photos / "7" / "IMG_0001.HEIC").write_bytes(HEIC)
+
+    res = run_cli("evaluate", "--model", str(converted_run / "model_int8.tflite"), "--data", str(photos),
+                  "--runs", "0", "--json")
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    assert (d["images"], d["unreadable_images"]) == (3, 1) and d["invalid_images"] >= 1
+    assert any("1 photo(s) could not be read" in n and "damaged.jpg" in n for n in d["notes"]), d["notes"]
+    assert any("1 HEIC photo(s)" in n and "IMG_0001.HEIC" in n and "JPEG or PNG" in n for n in d["notes"])
+
+    run = tmp_path / "run"
+    shutil.copytree(converted_run, run)
+    res = run_cli("benchmark", "--run", str(run), "--photos", str(photos), "--limit", "100", "--runs", "5",
+                  "--warmup", "1", "--batch", "8", "--json")
+    assert res.returncode == 0, res.stderr
+    d = json.loads(res.stdout)
+    assert d["photos"] == 3 and sum("damaged.jpg" in n or "IMG_0001.HEIC" in n for n in d["notes"]) == 2
+
+
+def test_a_folder_of_only_heic_photos_says_to_export_them(tmp_path, converted_run):
+    from .image_bytes import HEIC
+
+    (tmp_path / "3").mkdir()
+    (tmp_path / "3" / "IMG_0001.HEIC").write_bytes(HEIC)
+    res = run_cli("evaluate", "--model", str(converted_run / "model_int8.tflite"), "--data", str(tmp_path))
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "only 1 HEIC photo(s)" in res.stderr and "export them as JPEG or PNG" in res.stderr

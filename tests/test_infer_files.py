@@ -13,6 +13,7 @@ import pytest
 from cnn_edge.device.files import InferFilesConfig, infer_files
 
 from .conftest import MNIST, run_cli
+from .image_bytes import HEIC, iso_bmff
 
 
 def paper_photo(digit: np.ndarray, size=(300, 400), colour=True) -> np.ndarray:
@@ -158,25 +159,29 @@ def test_phone_photo_stored_sideways_is_read_upright(converted_run, tmp_path):
 
 def test_iphone_heic_photos_say_what_to_do(converted_run, tmp_path):
     """OpenCV cannot decode HEIC (an iPhone's default): the error names it and says to export
-    JPEG or PNG, for a file named on the command line and for a folder holding only such photos."""
-    import struct
-
+    JPEG or PNG, for a file named on the command line, for a folder holding only such photos, and
+    for each one beside readable photos (before: silently left out of the folder's results)."""
     from cnn_edge.edge_runtime.images import heif_brand
 
-    def iso_bmff(major: bytes, *compatible: bytes) -> bytes:
-        ftyp = b"ftyp" + major + b"\x00\x00\x00\x00" + b"".join(compatible)
-        return struct.pack(">I", 4 + len(ftyp)) + ftyp + struct.pack(">I", 16) + b"meta" + bytes(8)
-
-    assert heif_brand(iso_bmff(b"heic", b"mif1", b"heic")) == "HEIC"
+    assert heif_brand(HEIC) == "HEIC"
     assert heif_brand(iso_bmff(b"mif1", b"heic")) == "HEIC"
     assert heif_brand(iso_bmff(b"avif", b"mif1")) == "AVIF"
     assert heif_brand(iso_bmff(b"isom", b"mp41")) is None  # an MP4 video, not a photo
-    folder = tmp_path / "iphone"
+    folder, mixed = tmp_path / "iphone", tmp_path / "mixed"
     folder.mkdir()
-    (folder / "IMG_0001.HEIC").write_bytes(iso_bmff(b"heic", b"mif1", b"heic"))
+    mixed.mkdir()
+    (folder / "IMG_0001.HEIC").write_bytes(HEIC)
+    (mixed / "IMG_0002.heic").write_bytes(HEIC)
+    cv2.imwrite(str(mixed / "IMG_0003.jpg"), paper_photo(np.load(MNIST)["x_test"][0]))
     model = converted_run / "model_int8.tflite"
-    res = run_cli("infer", "--model", str(model), "--json", str(folder / "IMG_0001.HEIC"), str(folder))
+    res = run_cli("infer", "--model", str(model), "--json", str(folder / "IMG_0001.HEIC"), str(folder),
+                  str(mixed))
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    errors = [json.loads(line)["error"] for line in res.stdout.splitlines()]
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    errors = [d["error"] for d in lines[:2]]
     assert "cannot decode HEIC photos" in errors[0] and "JPEG or PNG" in errors[0]
     assert "only 1 HEIC photo" in errors[1] and "JPEG or PNG" in errors[1]
+    by_file = {Path(d["source"]).name: d for d in lines[2:]}
+    assert set(by_file) == {"IMG_0002.heic", "IMG_0003.jpg"}
+    assert "error" not in by_file["IMG_0003.jpg"] and by_file["IMG_0003.jpg"]["label"] is not None
+    assert "cannot decode HEIC" in by_file["IMG_0002.heic"]["error"]

@@ -94,3 +94,15 @@ def test_a_non_utf8_file_name_is_a_sample_not_a_crash(tmp_path):
     samples = load_samples(tmp_path)
     assert samples.counts["3"] == 1 and samples.files[0].name == "caf\udce9.png"
     assert load_samples(tmp_path).sha256 == samples.sha256  # still a stable fingerprint
+
+
+def test_heic_samples_are_named_not_silently_left_out(tmp_path):
+    from .image_bytes import HEIC
+
+    (tmp_path / "7").mkdir()
+    cv2.imwrite(str(tmp_path / "7" / "s0.png"), paper_photo(0))
+    (tmp_path / "7" / "IMG_0001.HEIC").write_bytes(HEIC)
+    logged: list[str] = []
+    samples = load_samples(tmp_path, logged.append)
+    assert [p.name for p in samples.files] == ["s0.png"]
+    assert any("1 HEIC photos are left out" in line and "IMG_0001.HEIC" in line for line in logged), logged

@@ -70,6 +70,12 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
     return [(p, int(c)) for c in CLASSES if (root / c).is_dir() for p in image_files(root / c)]
 
 
-def undecodable_photos(folder: Path) -> int:
-    """How many files directly in `folder` are phone photos OpenCV cannot decode (HEIC/HEIF)."""
-    return sum(1 for p in Path(folder).iterdir() if p.suffix.lower() in UNDECODABLE_PHOTO_EXTENSIONS)
+def undecodable_photos(folder: Path) -> list[Path]:
+    """The files directly in `folder` that are phone photos OpenCV cannot decode (HEIC/HEIF), sorted."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in UNDECODABLE_PHOTO_EXTENSIONS)
+
+
+def labelled_undecodable(root: Path) -> list[Path]:
+    """The HEIC/HEIF photos in `root/0` ... `root/9`: left out by `labelled_images`, named by callers."""
+    root = Path(root)
+    return [p for c in CLASSES if (root / c).is_dir() for p in undecodable_photos(root / c)]

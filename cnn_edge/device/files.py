@@ -96,14 +96,18 @@ def expand_paths(paths: Sequence[str]) -> list[tuple[str, Path | None, str | Non
 def _expand_one(arg: str) -> list[tuple[str, Path | None, str | None]]:
     p, shown = Path(arg), printable(arg)
     if p.is_dir():
-        found = image_files(p)
+        found, heic = image_files(p), undecodable_photos(p)
         if not found:
-            heic = undecodable_photos(p)
             if heic:
-                return [(shown, None, f"{shown}: folder has no image files OpenCV can read, only {heic} "
+                return [(shown, None, f"{shown}: folder has no image files OpenCV can read, only {len(heic)} "
                                       "HEIC photo(s): export them as JPEG or PNG")]
             return [(shown, None, f"{shown}: folder has no image files")]
-        return [(printable(q), q, None) for q in found]
+        # Beside readable photos, each HEIC one is that file's error: silently skipped, a
+        # user counting results would be a few short with no word why.
+        skipped = [(printable(q), None,
+                    f"{printable(q)}: this OpenCV cannot decode HEIC photos: export it as JPEG or PNG")
+                   for q in heic]
+        return [(printable(q), q, None) for q in found] + skipped
     if p.exists():
         return [(shown, p, None)]
     if glob.has_magic(arg):

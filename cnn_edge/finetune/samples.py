@@ -24,6 +24,7 @@ from cnn_edge.common.image_folders import (
     INPUT_SUFFIX,
     is_image_file,
     is_twin,
+    labelled_undecodable,
     sample_stem,
 )
 
@@ -63,6 +64,10 @@ def load_samples(folder: Path, log: Log = lambda _msg: None) -> Samples:
     if no_digit:
         log(f"warning: no digit found in {len(no_digit)} photos, which are left out "
             f"(first: {no_digit[0]})")
+    heic = labelled_undecodable(folder)
+    if heic:
+        log(f"warning: {len(heic)} HEIC photos are left out: this OpenCV cannot decode them; export them as "
+            f"JPEG or PNG to train on them (first: {heic[0]})")
     if not images:
         raise DataError(f"no usable samples in {folder}: its class folders are empty"
                         + (" or show no digit" if no_digit else ""),

@@ -2,9 +2,11 @@
 
 A folder has one subfolder per class, `0` ... `9` (the layout `cnn-edge collect` writes);
 its photos go through the edge runtime's own loader and preprocessing, so the accuracy is
-the one a user gets from the camera pipeline. A photo in which preprocessing finds no digit
-stays in the set, marked invalid, and counts as a miss for every model: dropping it would
-flatter the accuracy.
+the one a user gets from the camera pipeline. A photo that cannot be read, or in which
+preprocessing finds no digit, stays in the set, marked invalid, and counts as a miss for every
+model: dropping it would flatter the accuracy. Which photos could not be read, and the phone
+photos OpenCV cannot decode at all (HEIC, never listed as images), are kept so a report can
+name them rather than leave the user to wonder why the count is short.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_edge.common.errors import DataError, ImageError
-from cnn_edge.common.image_folders import labelled_images
+from cnn_edge.common.image_folders import labelled_images, labelled_undecodable
 from cnn_edge.common.npz import npz_problem
 
 
@@ -30,6 +32,9 @@ class EvalData:
         valid: (N,) bool, False where a photo could not be read or held no digit.
         names: (N,) a name per image (file path, or "#index" for arrays).
         source: what was loaded, for reports.
+        unreadable: (index, why) of each photo that could not be read (a subset of ~valid).
+        undecodable: the class folders' photos in a format OpenCV cannot decode (HEIC), not in
+            the set: no label can be checked against a photo nobody can look at.
     """
 
     images: np.ndarray
@@ -37,16 +42,31 @@ class EvalData:
     valid: np.ndarray
     names: tuple[str, ...]
     source: str
+    unreadable: tuple[tuple[int, str], ...] = ()
+    undecodable: tuple[Path, ...] = ()
 
     def __len__(self) -> int:
         return int(len(self.labels))
+
+    def problems(self) -> list[str]:
+        """One line each for the photos that could not be read and the HEIC ones left out, for a report."""
+        lines = []
+        if self.unreadable:
+            k, (_, first) = len(self.unreadable), self.unreadable[0]
+            lines.append(f"{k} photo(s) could not be read and count as misses (first: {first})")
+        if self.undecodable:
+            lines.append(f"{len(self.undecodable)} HEIC photo(s) in the class folders were left out: this "
+                         "OpenCV cannot decode them; export them as JPEG or PNG "
+                         f"(first: {self.undecodable[0]})")
+        return lines
 
     def head(self, limit: int | None) -> EvalData:
         """The first `limit` images (all when None)."""
         if limit is None or limit >= len(self):
             return self
         return EvalData(self.images[:limit], self.labels[:limit], self.valid[:limit], self.names[:limit],
-                        f"{self.source} (first {limit})")
+                        f"{self.source} (first {limit})", tuple(u for u in self.unreadable if u[0] < limit),
+                        self.undecodable)
 
 
 def load_eval_data(path: Path | None = None) -> EvalData:
@@ -104,19 +124,26 @@ def load_photo_folder(root: Path) -> EvalData:
     from cnn_edge.edge_runtime.preprocess import preprocess
 
     files = labelled_images(root)
+    undecodable = tuple(labelled_undecodable(root))
     if not files:
+        if undecodable:
+            raise DataError(f"{root}/0 ... {root}/9 hold only {len(undecodable)} HEIC photo(s), which OpenCV "
+                            "cannot decode", hint="export them as JPEG or PNG")
         raise DataError(f"no photos in {root}/0 ... {root}/9",
                         hint="put each photo in the subfolder named after its digit "
                              "(as `cnn-edge collect` does)")
     images = np.zeros((len(files), 28, 28), np.uint8)
     valid = np.zeros(len(files), bool)
+    unreadable = []
     for i, (p, _) in enumerate(files):
         try:
             digit = preprocess(load_image(p))
-        except ImageError:
+        except ImageError as exc:
+            unreadable.append((i, str(exc)))
             digit = None
         if digit is not None:
             images[i] = digit
             valid[i] = True
     labels = np.array([c for _, c in files], np.int64)
-    return EvalData(images, labels, valid, tuple(str(p) for p, _ in files), f"photos in {root}")
+    return EvalData(images, labels, valid, tuple(str(p) for p, _ in files), f"photos in {root}",
+                    tuple(unreadable), undecodable)

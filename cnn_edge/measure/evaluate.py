@@ -87,6 +87,8 @@ class EvaluateResult:
         model, reference: per-model results (reference None without one).
         reference_source: "--reference", "manifest", or None.
         data_source, images: what was evaluated on.
+        invalid_images: photos with no digit to read (each a miss); unreadable_images: how many of
+            those are files that could not be read at all (damaged, or a format OpenCV lacks).
         agreement: fraction of images where both models predict the same class.
         accuracy_loss_pp: reference accuracy minus model accuracy, in points (None without reference).
         significance: McNemar and bootstrap figures (None without reference).
@@ -103,6 +105,7 @@ class EvaluateResult:
     data_source: str
     images: int
     invalid_images: int
+    unreadable_images: int
     agreement: float | None
     accuracy_loss_pp: float | None
     significance: Significance | None
@@ -139,6 +142,7 @@ class EvaluateResult:
             "data": self.data_source,
             "images": self.images,
             "invalid_images": self.invalid_images,
+            "unreadable_images": self.unreadable_images,
             "per_class_accuracy": list(m.per_class_accuracy),
             "reference_per_class_accuracy": list(r.per_class_accuracy) if r else None,
             "disagreements": len(self.disagreements),
@@ -264,7 +268,9 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
         )
     data = load_eval_data(cfg.data).head(cfg.limit)
     if not data.valid.any():
-        raise DataError(f"{data.source}: no image holds a readable digit")
+        raise DataError(f"{data.source}: no image holds a readable digit"
+                        + (f" ({data.problems()[0]})" if data.unreadable else ""))
+    notes += data.problems()
     manifest = _read_manifest(Path(cfg.model), [])
     model = evaluate_one(Path(cfg.model), data, cfg, _format_of(Path(cfg.model), manifest))
     reference = None
@@ -292,7 +298,8 @@ def evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     gate = None if cfg.max_accuracy_loss is None or loss is None else bool(loss <= cfg.max_accuracy_loss)
     result = EvaluateResult(
         model=model, reference=reference, reference_source=ref_source, data_source=data.source,
-        images=len(data), invalid_images=int((~data.valid).sum()), agreement=agreement,
+        images=len(data), invalid_images=int((~data.valid).sum()), unreadable_images=len(data.unreadable),
+        agreement=agreement,
         accuracy_loss_pp=loss, significance=sig, disagreements=disagree, disagreements_dir=saved,
         max_accuracy_loss=cfg.max_accuracy_loss, gate_passed=gate, system=system_info(),
         peak_rss_bytes=peak_rss_bytes(), notes=tuple(notes),

@@ -30,7 +30,9 @@ def to_markdown(r: EvaluateResult) -> str:
     """A self-contained report: accuracy, loss with its significance, latency, machine."""
     m, ref = r.model, r.reference
     lines = ["# cnn-edge evaluate", "", f"Data: {r.data_source} ({r.images} images"
-             + (f", {r.invalid_images} without a readable digit" if r.invalid_images else "") + ")", ""]
+             + (f", {r.invalid_images} without a readable digit" if r.invalid_images else "")
+             + (f" ({r.unreadable_images} of them unreadable files)" if r.unreadable_images else "")
+             + ")", ""]
     lines += ["| | model | reference |", "|---|---|---|",
               f"| file | `{m.path.name}` | {f'`{ref.path.name}`' if ref else 'none'} |",
               f"| format | {m.format or '?'} | {(ref.format or '?') if ref else ''} |",

@@ -70,7 +70,7 @@ def benchmark(cfg: BenchmarkConfig, log: Callable[[str], None] = lambda _m: None
     photos = load_photo_folder(Path(cfg.photos)) if cfg.photos else None
     image = data.images[0]
     cores = usable_cores()
-    notes: list[str] = []
+    notes: list[str] = photos.problems() if photos else []
 
     timed = _Timed()
     missing = [f.name for f in FORMATS if not (run / f.filename).is_file()]
