@@ -12,7 +12,9 @@ look at the held-out writers. Each digit is rendered once per condition by the b
 renderer (`cnn_edge.testing.synthetic_photos`) from the same seed, so every photo of a digit
 shares all its drawn settings (size, place, light, noise, ...) except the one field a condition
 fixes (or is cut from the "as drawn" photo: the crop rows): the difference to the "as drawn" row
-is that condition's cost, digit by digit. A photo in
+is that condition's cost, digit by digit. The "in a number" rows are photos of their own (the
+digit between two neighbours, aimed at): compare them with their row "without its neighbours",
+the same photos with only the neighbours' ink left out. A photo in
 which the runtime finds no digit counts as an error. The conditions are the renderer's own
 extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
 """
@@ -93,6 +95,24 @@ def cropped(mask: np.ndarray, k: int, margin: float) -> np.ndarray:
     return sp.jpeg_roundtrip(np.ascontiguousarray(cut), info.params.jpeg_quality)
 
 
+# name -> (reach, with the neighbours): the digit written in a number (its neighbours 0.3 of its
+# height away, other validation digits), photographed aimed at it, `reach` digit heights each side
+# of its centre; "without" is the same photo, every draw shared, the neighbours' ink left out.
+NUMBERS: dict[str, tuple[float, bool]] = {
+    "in a number, the same photo without its neighbours": (0.9, False),
+    "in a number, neighbours cut by the frame's edges": (0.9, True),
+    "in a number, neighbours in full view (three digits)": (1.5, True),
+}
+
+
+def in_a_number(digits: list[tuple[np.ndarray, int]], k: int, reach: float, neighbours: bool) -> np.ndarray:
+    """Digit `k` between two other validation digits (fixed by k), photographed aimed at it, then JPEG."""
+    rng = np.random.default_rng([SEED, k])
+    row = [digits[(k + 7) % len(digits)][0], digits[k][0], digits[(k + 13) % len(digits)][0]]
+    among, alone, params = sp.number_photos(row, rng, reach=reach)
+    return sp.jpeg_roundtrip(among if neighbours else alone, params.jpeg_quality)
+
+
 def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
     """The strongest rotation the hard preset draws, in the direction this photo was turned."""
     return {"rotation_deg": 20.0 if params.rotation_deg >= 0 else -20.0}
@@ -115,6 +135,7 @@ def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
     runs = {name: (lambda m, k, fixed=fixed: photo(m, k, fixed)) for name, fixed in CONDITIONS.items()}
     runs["turned 20 degrees"] = lambda m, k: photo(m, k, {}, rotate=True)
     runs.update({name: (lambda m, k, margin=margin: cropped(m, k, margin)) for name, margin in CROPS.items()})
+    runs.update({name: (lambda m, k, how=how: in_a_number(digits, k, *how)) for name, how in NUMBERS.items()})
     if chosen:
         runs = {name: run for name, run in runs.items()
                 if name == "as drawn" or any(word in name for word in chosen)}

@@ -12,6 +12,8 @@ import pytest
 from cnn_edge.testing import synthetic_photos as sp
 from cnn_edge.testing.synthetic_photos import glyphs as glyph_sources
 
+from .conftest import MNIST
+
 SMALL = {"frame_size": (320, 240)}
 
 
@@ -207,3 +209,18 @@ def test_card_video_frames_and_labels(tmp_path, glyphs: sp.GlyphSet) -> None:
     centre = [cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)[80:160, 110:210] for f in frames]
     assert np.percentile(centre[0], 90) > np.percentile(centre[0], 5) + 60
     assert not np.array_equal(frames[0], frames[1])  # the hand moves, the light and noise change
+
+
+def test_a_number_photo_and_its_pair_differ_only_by_the_neighbours():
+    """`number_photos`: the digit between two others, aimed at; its pair shares every draw, so the
+    middle of the frame (the digit) is the same pixels and only the sides (the cut neighbours) differ."""
+    x = np.load(MNIST)["x_test"]
+    among, alone, params = sp.number_photos([x[0], x[1], x[2]], np.random.default_rng(3), ranges=sp.EASY,
+                                            grey=True, defocus=0.0, motion=0.0)
+    assert among.shape == alone.shape and among.ndim == 2
+    w = among.shape[1]
+    assert np.array_equal(among[:, w // 3:2 * w // 3], alone[:, w // 3:2 * w // 3])
+    for side in (among[:, :w // 6], among[:, -w // 6:]):  # a neighbour's cut ink on each side
+        assert side.min() < np.median(alone) - 60
+    with pytest.raises(ValueError, match="three glyphs"):
+        sp.number_photos([x[0], x[1]], np.random.default_rng(3))

@@ -12,6 +12,8 @@ names):
   blur, noise, JPEG quality and frame size, drawn from a `PhotoRanges` (presets `EASY`, `DEFAULT`,
   `HARD`; one photo's draw is a `PhotoParams`); `render_blank` makes photos with no digit in
   them.
+* `numbers`: `number_photos` writes the digit in a number (between two others) and photographs it
+  aimed at it, with and without its neighbours.
 * `sets` and `video`: `make_photo_set`/`make_blank_set` write a labelled folder of images,
   `make_card_video` an MJPG video of digit cards held up in the middle of the frame, with the
   label of every frame.
@@ -35,6 +37,7 @@ from cnn_edge.testing.synthetic_photos.glyphs import (
     mnist_glyphs,
     sklearn_glyphs,
 )
+from cnn_edge.testing.synthetic_photos.numbers import number_photos
 from cnn_edge.testing.synthetic_photos.params import (
     DEFAULT,
     EASY,
@@ -70,6 +73,6 @@ __all__ = [
     "BLANK_KINDS", "DEFAULT", "EASY", "FRAME_SIZES", "FRAME_WEIGHTS", "HARD", "HERSHEY_FONTS", "LABELS_FILE",
     "PRESETS", "GlyphSet", "Photo", "PhotoParams", "PhotoRanges", "Range", "SetItem", "Size", "VideoRanges",
     "as_glyph_set", "bitmap_from_block_counts", "clean_scan", "hershey_glyphs", "jpeg_roundtrip",
-    "make_blank_set", "make_card_video", "make_photo_set", "mnist_glyphs", "read_labels", "render_blank",
-    "render_photo", "render_photo_info", "sample_params", "sklearn_glyphs",
+    "make_blank_set", "make_card_video", "make_photo_set", "mnist_glyphs", "number_photos", "read_labels",
+    "render_blank", "render_photo", "render_photo_info", "sample_params", "sklearn_glyphs",
 ]

@@ -17,6 +17,8 @@ from cnn_edge.testing.synthetic_photos.params import (
     sample_params,
 )
 
+INK_TRACE = 1e-3  # the least ink coverage `apply_ink` works on (the box of its uneven-ink noise)
+
 
 @dataclass(frozen=True, eq=False)
 class Photo:
@@ -47,12 +49,19 @@ def render_photo_info(glyph: np.ndarray, rng: np.random.Generator, ranges: Photo
                       **overrides: object) -> Photo:
     """Like `render_photo`, but uncompressed and with the settings and the digit's box."""
     params = replace(sample_params(rng, ranges), **overrides)
-    w, h = params.frame_size
     alpha = place_ink(glyph, params)
-    bbox = _bbox(alpha)
-    reflect = draw_paper(params, rng, avoid=bbox)
+    return Photo(photograph(alpha, params, rng), params, ink_box(alpha))
+
+
+def photograph(alpha: np.ndarray, params: PhotoParams, rng: np.random.Generator,
+               avoid: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """Ink coverage `alpha` (from `place_ink`) on paper under the camera `params` describe, uncompressed.
+
+    `avoid`: the box a desk edge must leave clear (default: the ink's box).
+    """
+    reflect = draw_paper(params, rng, avoid=ink_box(alpha) if avoid is None else avoid)
     reflect = apply_ink(reflect, alpha, params, rng)
-    return Photo(_camera(reflect, params, rng), params, bbox)
+    return _camera(reflect, params, rng)
 
 
 def render_blank(rng: np.random.Generator, kind: str | None = None, ranges: PhotoRanges = DEFAULT,
@@ -153,7 +162,8 @@ def _stroke_mask(mask: np.ndarray, size: tuple[float, float], stroke_scale: floa
     return ink[pad // super_: ink.shape[0] - pad // super_, pad // super_: ink.shape[1] - pad // super_]
 
 
-def _bbox(alpha: np.ndarray, level: float = 0.25) -> tuple[int, int, int, int] | None:
+def ink_box(alpha: np.ndarray, level: float = 0.25) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1) of the pixels at least `level` inked; None when there are none."""
     ys, xs = np.nonzero(alpha >= level)
     if len(ys) == 0:
         return None
@@ -238,7 +248,7 @@ def apply_ink(paper: np.ndarray, alpha: np.ndarray, p: PhotoParams, rng: np.rand
 
     Works in place on the digit's box only: elsewhere there is no ink, and frames are large.
     """
-    box = _bbox(alpha, level=1e-3)
+    box = ink_box(alpha, level=INK_TRACE)
     if box is None:
         return paper
     x0, y0, x1, y1 = box
