@@ -25,6 +25,11 @@ TIGHT_TOUCH = 0.01
 TIGHT_EDGE = 0.15
 TIGHT_PAD = 0.15
 TIGHT_SPAN = 0.7
+# A photo aimed at one digit of a number cuts its neighbours at the frame's edges. When the
+# digit's main piece keeps TIGHT_EDGE of the longest side clear of every edge (it was aimed at,
+# not cropped), a piece on the border joins it only with its ink within NEIGHBOUR_REACH of the
+# usual reach of the digit's ink: a neighbour sits a gap away, a stroke of the digit does not.
+NEIGHBOUR_REACH = 0.5
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""Step 4: which pieces of ink are the digit: all of its strokes, not specks, borders or card edges."""
+"""Step 4: which pieces of ink are the digit: all of its strokes, not specks, borders, card edges
+or the neighbours in a number that the frame cuts."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess.config import PreprocessConfig
+from cnn_edge.edge_runtime.preprocess.config import NEIGHBOUR_REACH, TIGHT_EDGE, PreprocessConfig
 from cnn_edge.edge_runtime.preprocess.paper import InkDepth
 
 
@@ -90,7 +91,11 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     x0, y0, bw, bh, _ = rects[main]
     chosen = [main]
 
-    x0, y0, x1, y1 = _grow_with_strokes(chosen, pieces, rects, labels, (ox, oy), (x0, y0, x0 + bw, y0 + bh))
+    # Aimed at (clear of every edge), the digit's neighbours in a number may be cut by the frame.
+    aimed = min(x0, y0, w - x0 - bw, h - y0 - bh) >= TIGHT_EDGE * max(h, w)
+    cut_off = [i for i in pieces if on_border[i]] if aimed else []
+    x0, y0, x1, y1 = _grow_with_strokes(chosen, pieces, rects, labels, (ox, oy), (x0, y0, x0 + bw, y0 + bh),
+                                        cut_off)
 
     # Only the box: every chosen piece lies inside it, and the whole image costs ~5x more.
     in_box = labels[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
@@ -130,8 +135,12 @@ Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
 def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[int]], labels: np.ndarray,
-                       offset: tuple[int, int], bounds: Box) -> Box:
-    """Add to `chosen` (in place) the strokes within reach of the digit's box; the grown box."""
+                       offset: tuple[int, int], bounds: Box, cut_off: list[int]) -> Box:
+    """Add to `chosen` (in place) the strokes within reach of the digit's box; the grown box.
+
+    `cut_off`: pieces on the border of a photo aimed at the digit, likely neighbours cut by the
+    frame; one joins only with its ink close to the digit's (config.NEIGHBOUR_REACH).
+    """
     ox, oy = offset
     x0, y0, x1, y1 = bounds
     # Add the other strokes that sit within reach of the digit's box and are not specks
@@ -146,6 +155,9 @@ def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[in
             if i in chosen or area < least:
                 continue
             if x + pw >= x0 - reach and x <= x1 + reach and y + ph >= y0 - reach and y <= y1 + reach:
+                near = NEIGHBOUR_REACH * reach
+                if i in cut_off and not _ink_within(labels, (ox, oy), chosen, i, rects[i], near):
+                    continue
                 nx0, ny0 = min(x0, x), min(y0, y)
                 nx1, ny1 = max(x1, x + pw), max(y1, y + ph)
                 # A stroke of the same digit does not make the box much more than a digit's
