@@ -133,6 +133,14 @@ def test_calibration_npz_and_selection(tmp_path: Path) -> None:
     assert balanced is False and len(set(idx.tolist())) == 10
 
 
+def test_a_calibration_folder_of_only_heic_photos_says_to_export_them(tmp_path: Path) -> None:
+    from tests.image_bytes import HEIC
+
+    (tmp_path / "IMG_0001.HEIC").write_bytes(HEIC)
+    with pytest.raises(DataError, match=r"only HEIC photos \(1\).*export them as JPEG or PNG"):
+        load_calibration(tmp_path, 10, seed=0)
+
+
 @pytest.mark.parametrize("make, samples, expected", [
     (lambda p: np.savez(p, images=np.zeros((5, 32, 32), np.uint8) + 9), "5", "shape"),
     (lambda p: np.savez(p, images=np.full((5, 28, 28), 0.5, np.float32)), "5", "normalized"),

@@ -10,7 +10,7 @@ import numpy as np
 
 from cnn_edge.calibration_data import array_sha256, load_calibration_set
 from cnn_edge.common.errors import ConfigError, DataError
-from cnn_edge.common.image_folders import IMAGE_EXTENSIONS, image_files
+from cnn_edge.common.image_folders import IMAGE_EXTENSIONS, image_files, undecodable_photos
 from cnn_edge.common.npz import npz_problem
 
 # Accepted .npz keys: images key -> its labels key (labels are optional).
@@ -92,6 +92,10 @@ def _load_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
 def _load_folder(path: Path) -> np.ndarray:
     files = image_files(path)
     if not files:
+        heic = undecodable_photos(path)
+        if heic:
+            raise DataError(f"{path} holds only HEIC photos ({len(heic)}), which OpenCV cannot decode",
+                            hint="export them as JPEG or PNG")
         raise DataError(f"{path} holds no images ({', '.join(sorted(IMAGE_EXTENSIONS))})",
                         hint="pass a folder of digit images or a .npz")
     from cnn_edge.converter.folder_images import image_to_pixels
