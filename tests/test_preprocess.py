@@ -439,11 +439,12 @@ def test_tight_crop_look_does_not_turn_a_dash_into_a_digit():
 
 def test_a_digit_photographed_in_a_number_leaves_its_cut_neighbours_out():
     """Aimed at one digit of a number, the frame cuts its neighbours. Their pieces sat within
-    reach of the digit's box, so they were grown into it as its own strokes (a 3 between a 7 and
-    a 9 became "73"). A piece on the border of a photo aimed at the digit now joins it only with
-    its ink close to the digit's ink. Here, 20 MNIST digits each between the next two, 0.2 of
-    the height apart (the renderer's easy preset): the input was the digit's alone for 11 of 20
-    before, 18 now (the other two are misframed with or without their neighbours)."""
+    reach of the digit's box, so they were grown into it as its own strokes (the input showed a
+    piece of the left neighbour beside the digit). A piece on the border of a photo aimed at the
+    digit now joins it only with its ink close to the digit's ink. Here, 20 MNIST digits each
+    between the next two, 0.2 of the height apart (the renderer's easy preset): the input was
+    the digit's alone for 11 of 20 before, 18 now (the other two are misframed with or without
+    their neighbours)."""
     from cnn_edge.testing import synthetic_photos as sp
 
     x = np.load(MNIST)["x_test"]
