@@ -148,6 +148,7 @@ def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[in
     for _ in range(3):
         size = max(x1 - x0, y1 - y0)
         reach = 0.2 * size
+        near = NEIGHBOUR_REACH * reach  # for a border piece of an aimed photo (`cut_off`)
         least = max(3, 0.03 * sum(rects[i][4] for i in chosen))
         added = False
         for i in pieces:
@@ -155,7 +156,6 @@ def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[in
             if i in chosen or area < least:
                 continue
             if x + pw >= x0 - reach and x <= x1 + reach and y + ph >= y0 - reach and y <= y1 + reach:
-                near = NEIGHBOUR_REACH * reach
                 if i in cut_off and not _ink_within(labels, (ox, oy), chosen, i, rects[i], near):
                     continue
                 nx0, ny0 = min(x0, x), min(y0, y)

@@ -10,9 +10,8 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from cnn_edge.testing.synthetic_photos.glyphs import crop_to_ink
 from cnn_edge.testing.synthetic_photos.params import DEFAULT, PhotoParams, PhotoRanges, sample_params
-from cnn_edge.testing.synthetic_photos.render import INK_TRACE, ink_box, photograph, place_ink
+from cnn_edge.testing.synthetic_photos.render import INK_TRACE, glyph_ink, ink_box, photograph, place_ink
 
 ROW_HEIGHT = 128  # pixels of the row's ink mask; `place_ink` scales it to the drawn digit size
 
@@ -59,7 +58,7 @@ def _row(glyphs: Sequence[np.ndarray], gap: float) -> tuple[np.ndarray, np.ndarr
     """
     if len(glyphs) != 3:
         raise ValueError(f"a number here is three glyphs, got {len(glyphs)}")
-    cut = [crop_to_ink(np.asarray(g, dtype=np.uint8), level=int(np.max(g)) // 4 + 1, pad=0) for g in glyphs]
+    cut = [glyph_ink(g) for g in glyphs]
     sized = [cv2.resize(c, (max(1, round(ROW_HEIGHT * c.shape[1] / c.shape[0])), ROW_HEIGHT),
                         interpolation=cv2.INTER_AREA) for c in cut]
     space = np.zeros((ROW_HEIGHT, round(gap * ROW_HEIGHT)), np.uint8)

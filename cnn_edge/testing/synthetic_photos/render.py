@@ -50,7 +50,8 @@ def render_photo_info(glyph: np.ndarray, rng: np.random.Generator, ranges: Photo
     """Like `render_photo`, but uncompressed and with the settings and the digit's box."""
     params = replace(sample_params(rng, ranges), **overrides)
     alpha = place_ink(glyph, params)
-    return Photo(photograph(alpha, params, rng), params, ink_box(alpha))
+    box = ink_box(alpha)
+    return Photo(photograph(alpha, params, rng, avoid=box), params, box)
 
 
 def photograph(alpha: np.ndarray, params: PhotoParams, rng: np.random.Generator,
@@ -113,10 +114,15 @@ def jpeg_roundtrip(image: np.ndarray, quality: int | None) -> np.ndarray:
     return cv2.imdecode(buf, flag)
 
 
+def glyph_ink(glyph: np.ndarray) -> np.ndarray:
+    """A glyph mask (white ink on black, any brightness) cut to its ink: what `place_ink` sizes."""
+    return crop_to_ink(np.asarray(glyph, dtype=np.uint8), level=int(np.max(glyph)) // 4 + 1, pad=0)
+
+
 def place_ink(glyph: np.ndarray, p: PhotoParams) -> np.ndarray:
     """Ink coverage (0..1 float32, frame-sized) of the glyph at its size, angle and place."""
     w, h = p.frame_size
-    mask = crop_to_ink(np.asarray(glyph, dtype=np.uint8), level=int(np.max(glyph)) // 4 + 1, pad=0)
+    mask = glyph_ink(glyph)
     digit_h = p.digit_px
     digit_w = digit_h * mask.shape[1] / mask.shape[0] * p.aspect
     # Corners of the digit box around its centre, tilted, then jittered for perspective.
