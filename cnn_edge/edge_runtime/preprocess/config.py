@@ -30,6 +30,14 @@ TIGHT_SPAN = 0.7
 # not cropped), a piece on the border joins it only with its ink within NEIGHBOUR_REACH of the
 # usual reach of the digit's ink: a neighbour sits a gap away, a stroke of the digit does not.
 NEIGHBOUR_REACH = 0.5
+# A pen stroke thinner than a pixel of the shrunk copy the search runs on is averaged with its
+# paper there and looks too shallow to be ink (a ballpoint digit in a 1024x768 photo). When the
+# first look finds no digit, the photo is looked at again with each pixel taking the darkest of
+# the block it is shrunk from (`pipeline._as_thin_strokes`); there the noise-based floor of dim
+# paper holds on any paper, and the digit's ink must be THIN_NOISE_MULTIPLE times that copy's
+# pixel noise deep (the darkest of a block turns a noisy blank page into dark blotches, a few
+# sigmas deep; a stroke stands well above them).
+THIN_NOISE_MULTIPLE = 8.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,10 @@ class PreprocessConfig:
     tight_crops: a photo cut tightly round its digit (no paper margin) is looked at again with
         paper around it (`pipeline._as_tight_crop`). The camera path turns it off: its region
         holds a card in a room, never a crop, and most of its frames hold no digit at all.
+    thin_strokes: a photo in which no digit was found is looked at again keeping strokes
+        thinner than the search's pixels at their full darkness (`pipeline._as_thin_strokes`).
+        The camera path turns it off: its region is shrunk by two at most, and most of its
+        frames hold no digit, which would each be looked at twice.
     """
 
     work_size: int = 160
@@ -65,7 +77,8 @@ class PreprocessConfig:
     find_card: bool = False
     dim_paper: bool = True
     tight_crops: bool = True
+    thin_strokes: bool = True
 
 
 DEFAULT = PreprocessConfig()
-CAMERA = PreprocessConfig(find_card=True, dim_paper=False, tight_crops=False)
+CAMERA = PreprocessConfig(find_card=True, dim_paper=False, tight_crops=False, thin_strokes=False)

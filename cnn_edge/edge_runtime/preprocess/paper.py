@@ -48,12 +48,16 @@ class InkDepth:
     a few dozen levels and a stroke's depth can fall below that, so a shallower piece still
     counts when it is `DIM_INK_NOISE_MULTIPLE` times the image's pixel noise deep (and
     `DIM_INK_LEVELS` at least). Worked out only for such a piece: most photos never pay for it.
+    `any_paper`: the noise decides on lit paper too (the thin-stroke look, whose own noise gate
+    keeps a shadow's edge out; `pipeline._as_thin_strokes`).
     """
 
-    def __init__(self, paper: np.ndarray, paper_light: np.ndarray, dim_paper: bool = True) -> None:
+    def __init__(self, paper: np.ndarray, paper_light: np.ndarray, dim_paper: bool = True,
+                 any_paper: bool = False) -> None:
         self._paper = paper  # the image, dark ink on light paper
         self._paper_light = paper_light  # its paper's brightness (`ink_darkness`' third array)
         self._dim_levels: float | None = None if dim_paper else MIN_INK_LEVELS
+        self._lit_floor = not any_paper
 
     def enough(self, levels: float) -> bool:
         """Whether ink `levels` deep (a piece's mean, or the digit's median) is a pen stroke."""
@@ -63,7 +67,8 @@ class InkDepth:
 
     def dim_levels(self) -> float:
         """The depth a stroke reaches here: lit paper's floor, or dim paper's noise-based one."""
-        if self._dim_levels is None and percentiles_u8(self._paper_light, (50.0,))[0] >= DIM_PAPER_LEVELS:
+        if (self._dim_levels is None and self._lit_floor
+                and percentiles_u8(self._paper_light, (50.0,))[0] >= DIM_PAPER_LEVELS):
             self._dim_levels = MIN_INK_LEVELS  # lit paper
         if self._dim_levels is None:
             noise_floor = DIM_INK_NOISE_MULTIPLE * pixel_noise(self._paper)

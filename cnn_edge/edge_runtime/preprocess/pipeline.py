@@ -11,6 +11,7 @@ from cnn_edge.edge_runtime.pixels import paper_at_half, percentiles_u8, resize_m
 from cnn_edge.edge_runtime.preprocess.config import (
     DEFAULT,
     MIN_INK_LEVELS,
+    THIN_NOISE_MULTIPLE,
     TIGHT_EDGE,
     TIGHT_PAD,
     TIGHT_SPAN,
@@ -18,7 +19,7 @@ from cnn_edge.edge_runtime.preprocess.config import (
     PreprocessConfig,
 )
 from cnn_edge.edge_runtime.preprocess.fit import fit_and_center, soft_strokes
-from cnn_edge.edge_runtime.preprocess.paper import InkDepth, ink_darkness
+from cnn_edge.edge_runtime.preprocess.paper import InkDepth, ink_darkness, pixel_noise
 from cnn_edge.edge_runtime.preprocess.polarity import is_light_on_dark
 from cnn_edge.edge_runtime.preprocess.select import select_digit
 
@@ -44,6 +45,8 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
     found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
     if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)):
         found = _as_tight_crop(shrunk, config) or found
+    if found is None and config.thin_strokes:
+        found = _as_thin_strokes(gray, shrunk[1], config)
     return None if found is None else found.digit
 
 
@@ -95,6 +98,28 @@ def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _
     return _Found(found.digit, _unshrunk((x0, y0, x1, y1), scale))
 
 
+def _as_thin_strokes(gray: np.ndarray, scale: float, cfg: PreprocessConfig) -> _Found | None:
+    """A second look at a photo with no digit found: its strokes may be thinner than a pixel of
+    the shrunk copy the search runs on.
+
+    Shrunk by k, a pixel is the mean of a k x k block, so a ballpoint stroke 1.5 px of 6 is a
+    quarter as deep there as on the paper and fails the depth a stroke needs. Here each pixel
+    first takes the darkest of its k x k neighbourhood (an erosion), so a thin stroke keeps its
+    depth through the mean and shows a pixel or two wide, as MNIST's strokes are. The darkest of
+    a block also turns a noisy page's grain into dark blotches: the digit's ink must stand
+    THIN_NOISE_MULTIPLE times that copy's pixel noise deep (`_preprocess_gray`, `thin`). A photo
+    no larger than the work size has nothing averaged away and is not looked at again.
+    """
+    import cv2
+
+    k = round(1 / scale)
+    if k < 2:
+        return None
+    darkest = cv2.erode(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    shrunk = resize_max(darkest, cfg.work_size)
+    return _preprocess_gray(darkest, cfg, allow_refine=True, shrunk=shrunk, thin=True)
+
+
 def _unshrunk(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
     """A box found in a copy shrunk by `scale`, in the original image's pixels (rounded outward)."""
     x0, y0, x1, y1 = box
@@ -113,8 +138,10 @@ def _preprocess_gray(
     cfg: PreprocessConfig,
     allow_refine: bool,
     shrunk: tuple[np.ndarray, float] | None = None,
+    thin: bool = False,
 ) -> _Found | None:
-    """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it."""
+    """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it;
+    `thin`: the thin-stroke look's rules (`_as_thin_strokes`)."""
     import cv2
 
     small, scale = shrunk if shrunk is not None else resize_max(gray, cfg.work_size)
@@ -137,7 +164,7 @@ def _preprocess_gray(
 
     # 4. Find the digit: all of its strokes (a 5's separate bar, a 4 drawn in two strokes,
     #    pen breaks), not just the largest piece; but not specks, borders, or card edges.
-    ink_depth = InkDepth(paper, bg8, cfg.dim_paper)  # lit paper's floor, or dim paper's
+    ink_depth = InkDepth(paper, bg8, cfg.dim_paper, any_paper=thin)  # lit paper's floor, or dim paper's
     keep = select_digit(binary, dark, bg8, paper, cfg, ink_depth)
     if keep is None:
         return None
@@ -162,6 +189,8 @@ def _preprocess_gray(
     shallow_for_lit_paper = np.count_nonzero(depth8 < MIN_INK_LEVELS) >= half
     if shallow_for_lit_paper and np.count_nonzero(depth8 < ink_depth.dim_levels()) >= half:
         return None
+    if thin and allow_refine and percentiles_u8(depth8, (50,))[0] < THIN_NOISE_MULTIPLE * pixel_noise(small):
+        return None  # blotches of a grainy page's darkest pixels, not strokes (judged before any re-cut)
 
     # A small digit in a big photo: cut it out of the full-resolution image and start again,
     # so its strokes are measured at their real resolution rather than a few shrunk pixels.
@@ -172,7 +201,7 @@ def _preprocess_gray(
         gy0 = max(0, int((y0 - margin) / scale))
         gx1 = min(W, int((x1 + margin) / scale) + 1)
         gy1 = min(H, int((y1 + margin) / scale) + 1)
-        found = _preprocess_gray(gray[gy0:gy1, gx0:gx1], cfg, allow_refine=False)
+        found = _preprocess_gray(gray[gy0:gy1, gx0:gx1], cfg, allow_refine=False, thin=thin)
         if found is None:
             return None
         fx0, fy0, fx1, fy1 = found.box
