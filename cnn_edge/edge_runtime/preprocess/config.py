@@ -32,7 +32,7 @@ TIGHT_SPAN = 0.7
 NEIGHBOUR_REACH = 0.5
 # A pen stroke thinner than a pixel of the shrunk copy the search runs on is averaged with its
 # paper there and looks too shallow to be ink (a ballpoint digit in a 1024x768 photo). When the
-# first look finds no digit, the photo is looked at again with each pixel taking the darkest of
+# earlier looks find no digit, the photo is looked at again with each pixel taking the darkest of
 # the block it is shrunk from (`pipeline._as_thin_strokes`); there the noise-based floor of dim
 # paper holds on any paper, and the digit's ink must be THIN_NOISE_MULTIPLE times that copy's
 # pixel noise deep (the darkest of a block turns a noisy blank page into dark blotches, a few

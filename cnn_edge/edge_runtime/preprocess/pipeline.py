@@ -99,8 +99,8 @@ def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _
 
 
 def _as_thin_strokes(gray: np.ndarray, scale: float, cfg: PreprocessConfig) -> _Found | None:
-    """A second look at a photo with no digit found: its strokes may be thinner than a pixel of
-    the shrunk copy the search runs on.
+    """Another look at a photo in which the earlier looks found no digit: its strokes may be
+    thinner than a pixel of the shrunk copy the search runs on.
 
     Shrunk by k, a pixel is the mean of a k x k block, so a ballpoint stroke 1.5 px of 6 is a
     quarter as deep there as on the paper and fails the depth a stroke needs. Here each pixel
