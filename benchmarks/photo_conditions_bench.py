@@ -14,7 +14,9 @@ shares all its drawn settings (size, place, light, noise, ...) except the one fi
 fixes (or is cut from the "as drawn" photo: the crop rows): the difference to the "as drawn" row
 is that condition's cost, digit by digit. The "in a number" rows are photos of their own (the
 digit between two neighbours, aimed at): compare them with their row "without its neighbours",
-the same photos with only the neighbours' ink left out. A photo in
+the same photos with only the neighbours' ink left out. The "box" rows write the digit in a
+box printed on a form (`in_printed_box`), the "over a line" row over a line (`underlined`), every
+drawn setting shared with "as drawn". A photo in
 which the runtime finds no digit counts as an error. The conditions are the renderer's own
 extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
 """
@@ -113,6 +115,17 @@ def in_a_number(digits: list[tuple[np.ndarray, int]], k: int, reach: float, neig
     return sp.jpeg_roundtrip(among if neighbours else alone, params.jpeg_quality)
 
 
+# name -> `in_printed_box` settings: the digit written in a box printed on a form, the box's line a
+# fraction of its height (a 0.35-0.5 mm line round a 9-12 mm box is about 4%), all else as drawn.
+FORMS: dict[str, dict[str, float]] = {
+    "in a box printed on a form (line 4% of the box)": {},
+    "in a box printed on a form, thin line (2%)": {"line": 0.02},
+    "in a wide box (1.4 times as wide as tall)": {"width": 1.4},
+}
+# The digit written over a line 1.5 times its height long (`underlined`), all else as drawn.
+UNDERLINED = "over a line (a form's field), 1.5 times the digit's height"
+
+
 def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
     """The strongest rotation the hard preset draws, in the direction this photo was turned."""
     return {"rotation_deg": 20.0 if params.rotation_deg >= 0 else -20.0}
@@ -136,6 +149,9 @@ def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
     runs["turned 20 degrees"] = lambda m, k: photo(m, k, {}, rotate=True)
     runs.update({name: (lambda m, k, margin=margin: cropped(m, k, margin)) for name, margin in CROPS.items()})
     runs.update({name: (lambda m, k, how=how: in_a_number(digits, k, *how)) for name, how in NUMBERS.items()})
+    runs.update({name: (lambda m, k, box=box: photo(sp.in_printed_box(m, **box), k, {}))
+                 for name, box in FORMS.items()})
+    runs[UNDERLINED] = lambda m, k: photo(sp.underlined(m), k, {})
     if chosen:
         runs = {name: run for name, run in runs.items()
                 if name == "as drawn" or any(word in name for word in chosen)}

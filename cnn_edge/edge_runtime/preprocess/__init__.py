@@ -10,7 +10,8 @@ steps below bring one to the other; each exists because a photo broke the step b
 there is no digit to be seen: blank paper, a 1x1 image, pure noise.
 
 The steps, one module each: `polarity` (1), `paper` (2), the threshold and checks in `pipeline`
-(3), `select` (4), `fit` (5); `pipeline.preprocess` runs them in order. The camera path first
+(3), `select` (4, with `frames`: a box, circle or line printed round the digit is left out),
+`fit` (5); `pipeline.preprocess` runs them in order. The camera path first
 finds the card or page (`cnn_edge.edge_runtime.card`).
 """
 

@@ -38,6 +38,24 @@ NEIGHBOUR_REACH = 0.5
 # pixel noise deep (the darkest of a block turns a noisy blank page into dark blotches, a few
 # sigmas deep; a stroke stands well above them).
 THIN_NOISE_MULTIPLE = 8.0
+# A digit written in a box printed on a form (or circled) is not part of the box (`frames`). The
+# pieces round a digit are a frame when, their gaps up to FRAME_GAP of their extent closed, they
+# enclose it in a hole of at least FRAME_HOLE of their box, the digit at least FRAME_INNER of
+# their size; a piece counts when it holds the digit's box or lies within FRAME_REACH of the
+# digit's size. A digit's own loop (a 0, the bowl of a 6) holds no piece that large.
+FRAME_GAP = 0.08
+FRAME_HOLE = 0.5
+FRAME_INNER = 0.3
+FRAME_REACH = 1.0
+# A straight line beside the digit's main piece, LINE_LENGTH times as long as its height or width,
+# with the digit over its middle (within LINE_MIDDLE of its half length from its centre), is the
+# line the digit is written on or underlined with, not one of its strokes: a stroke as long and
+# straight (a 9's detached tail) points at the rest of the digit from its end.
+LINE_LENGTH = 1.2
+LINE_MIDDLE = 0.7
+# Such a line outweighs the digit as its main piece only when it lies within LINE_TILT degrees of
+# level (a digit is written over a line; a 1 beside a mark is upright).
+LINE_TILT = 30.0
 
 
 @dataclass(frozen=True)

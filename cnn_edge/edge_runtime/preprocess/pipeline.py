@@ -107,7 +107,7 @@ def _as_thin_strokes(gray: np.ndarray, scale: float, cfg: PreprocessConfig) -> _
     first takes the darkest of its k x k neighbourhood (an erosion), so a thin stroke keeps its
     depth through the mean and shows a pixel or two wide, as MNIST's strokes are. The darkest of
     a block also turns a noisy page's grain into dark blotches: the digit's ink must stand
-    THIN_NOISE_MULTIPLE times that copy's pixel noise deep (`_preprocess_gray`, `thin`). A photo
+    THIN_NOISE_MULTIPLE times that copy's pixel noise deep (`_deep_enough`). A photo
     no larger than the work size has nothing averaged away and is not looked at again.
     """
     import cv2
@@ -116,8 +116,42 @@ def _as_thin_strokes(gray: np.ndarray, scale: float, cfg: PreprocessConfig) -> _
     if k < 2:
         return None
     darkest = cv2.erode(gray, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    shrunk = resize_max(darkest, cfg.work_size)
-    return _preprocess_gray(darkest, cfg, allow_refine=True, shrunk=shrunk, thin=True)
+    return _preprocess_gray(darkest, cfg, allow_refine=True, thin=True)
+
+
+def _deep_enough(depth8: np.ndarray, ink_depth: InkDepth, noise_of: np.ndarray | None) -> bool:
+    """Whether the digit's pixels (`depth8`: how far below their paper, whole grey levels) are ink.
+
+    Relative darkness means nothing in the dark: a lens cap's noise is "30% darker" too. Real ink
+    differs from its paper by enough grey levels (`InkDepth`). (OpenCV's saturating subtraction
+    gives clip(bgf - paper, 0, 255) exactly; the median is below a level exactly when at least
+    half the pixels are, which a count answers without a histogram; the dim-paper level is only
+    worked out when lit paper's is missed.) `noise_of`: the thin-stroke look's first pass, whose
+    median depth must be THIN_NOISE_MULTIPLE times that image's pixel noise (else blotches of a
+    grainy page's darkest pixels, not strokes; judged before any re-cut).
+    """
+    half = depth8.size * 0.5
+    shallow_for_lit_paper = np.count_nonzero(depth8 < MIN_INK_LEVELS) >= half
+    if shallow_for_lit_paper and np.count_nonzero(depth8 < ink_depth.dim_levels()) >= half:
+        return False
+    return noise_of is None or percentiles_u8(depth8, (50,))[0] >= THIN_NOISE_MULTIPLE * pixel_noise(noise_of)
+
+
+def _refine_crop(box: tuple[int, int, int, int], frame: tuple[int, int, int, int] | None, scale: float,
+                 shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Where a small digit found in the shrunk copy (`box`) is cut out of the full image: with
+    paper round it, and the whole of a frame round it (a box on a form; a frame cut by the crop's
+    edge is no longer closed, and its sides would join the digit)."""
+    x0, y0, x1, y1 = box
+    margin = 0.6 * max(x1 - x0, y1 - y0)
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    if frame is not None:
+        pad = 0.05 * max(frame[2] - frame[0], frame[3] - frame[1]) + 1
+        x0, y0 = min(x0, frame[0] - pad), min(y0, frame[1] - pad)
+        x1, y1 = max(x1, frame[2] + pad), max(y1, frame[3] + pad)
+    H, W = shape[:2]
+    return (max(0, int(x0 / scale)), max(0, int(y0 / scale)),
+            min(W, int(x1 / scale) + 1), min(H, int(y1 / scale) + 1))
 
 
 def _unshrunk(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
@@ -168,7 +202,7 @@ def _preprocess_gray(
     keep = select_digit(binary, dark, bg8, paper, cfg, ink_depth)
     if keep is None:
         return None
-    x0, y0, x1, y1, mask = keep  # `mask`: the digit's pixels within its box
+    x0, y0, x1, y1, mask, frame = keep  # `mask`: the digit's pixels within its box
     bh, bw = y1 - y0, x1 - x0
     if max(bh, bw) < max(5, cfg.min_digit_frac * max(h, w)):
         return None
@@ -179,28 +213,14 @@ def _preprocess_gray(
     contrast8, ink60 = percentiles_u8(ink8, (50, 60))
     if contrast8 < cfg.min_contrast * 255.0:
         return None
-    # Relative darkness means nothing in the dark: a lens cap's noise is "30% darker" too.
-    # Real ink differs from its paper by enough grey levels (`InkDepth`). (Whole grey levels:
-    # OpenCV's saturating subtraction is clip(bgf - paper, 0, 255) exactly; and the median is
-    # below a level exactly when at least half the pixels are, which a count answers without
-    # a histogram; the dim-paper level is only worked out when lit paper's is missed.)
     depth8 = cv2.subtract(bg8[box], paper[box])[mask]
-    half = depth8.size * 0.5
-    shallow_for_lit_paper = np.count_nonzero(depth8 < MIN_INK_LEVELS) >= half
-    if shallow_for_lit_paper and np.count_nonzero(depth8 < ink_depth.dim_levels()) >= half:
+    if not _deep_enough(depth8, ink_depth, noise_of=small if thin and allow_refine else None):
         return None
-    if thin and allow_refine and percentiles_u8(depth8, (50,))[0] < THIN_NOISE_MULTIPLE * pixel_noise(small):
-        return None  # blotches of a grainy page's darkest pixels, not strokes (judged before any re-cut)
 
     # A small digit in a big photo: cut it out of the full-resolution image and start again,
     # so its strokes are measured at their real resolution rather than a few shrunk pixels.
     if allow_refine and scale < 1.0 and max(bh, bw) < 0.45 * max(h, w):
-        margin = 0.6 * max(bh, bw)
-        H, W = gray.shape
-        gx0 = max(0, int((x0 - margin) / scale))
-        gy0 = max(0, int((y0 - margin) / scale))
-        gx1 = min(W, int((x1 + margin) / scale) + 1)
-        gy1 = min(H, int((y1 + margin) / scale) + 1)
+        gx0, gy0, gx1, gy1 = _refine_crop((x0, y0, x1, y1), frame, scale, gray.shape)
         found = _preprocess_gray(gray[gy0:gy1, gx0:gx1], cfg, allow_refine=False, thin=thin)
         if found is None:
             return None

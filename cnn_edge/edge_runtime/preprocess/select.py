@@ -3,9 +3,12 @@ or the neighbours in a number that the frame cuts."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from cnn_edge.edge_runtime.preprocess.config import NEIGHBOUR_REACH, TIGHT_EDGE, PreprocessConfig
+from cnn_edge.edge_runtime.preprocess.frames import Box, digit_and_lines, without_frames
 from cnn_edge.edge_runtime.preprocess.paper import InkDepth
 
 
@@ -52,9 +55,20 @@ def border_labels(labels: np.ndarray, ox: int, oy: int, h: int, w: int) -> list[
     return parts
 
 
+class Selection(NamedTuple):
+    """The digit's box, its pixels within the box, and the box of any frame left out round it."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    mask: np.ndarray
+    frame: Box | None
+
+
 def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: np.ndarray,
-                  cfg: PreprocessConfig, ink_depth: InkDepth):
-    """The digit's pieces among the ink's connected components: (x0, y0, x1, y1, mask in the box).
+                  cfg: PreprocessConfig, ink_depth: InkDepth) -> Selection | None:
+    """The digit's pieces among the ink's connected components, or None.
 
     Per piece in plain Python: past the specks (dropped first, in one numpy step: a noisy
     photo can hold thousands) a frame holds a handful of pieces, and numpy's per-call cost
@@ -81,13 +95,20 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     if not pieces:
         return None
     pieces = _inked_enough(pieces, rects, binary, labels, box, (dark, bg8, paper), cfg, ink_depth)
+    pieces, frame = without_frames(pieces, rects, labels, (ox, oy))
     if not pieces:
         return None
 
     # The digit's main piece: the largest, favouring the centre (a photo is aimed at it);
-    # the first of equal scores.
+    # the first of equal scores; not a line it is written on or underlined with.
     off = np.hypot((centroids[:, 0] - w / 2) / w, (centroids[:, 1] - h / 2) / h).tolist()
-    main = max(pieces, key=lambda i: rects[i][4] * (1.0 - 0.8 * min(max(off[i], 0.0), 1.0)))
+
+    def score(i: int) -> float:
+        return rects[i][4] * (1.0 - 0.8 * min(max(off[i], 0.0), 1.0))
+
+    main, lines = digit_and_lines(max(pieces, key=score), pieces, rects, labels, (ox, oy), score)
+    if lines:
+        pieces = [i for i in pieces if i not in lines]
     x0, y0, bw, bh, _ = rects[main]
     chosen = [main]
 
@@ -100,10 +121,10 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     # Only the box: every chosen piece lies inside it, and the whole image costs ~5x more.
     in_box = labels[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
     if len(chosen) == 1:  # the usual case: a comparison is cheaper than a look-up table
-        return x0, y0, x1, y1, in_box == main
+        return Selection(x0, y0, x1, y1, in_box == main, frame)
     lut = np.zeros(n, bool)
     lut[chosen] = True
-    return x0, y0, x1, y1, lut[in_box]
+    return Selection(x0, y0, x1, y1, lut[in_box], frame)
 
 
 def _inked_enough(pieces: list[int], rects: list[list[int]], binary: np.ndarray, labels: np.ndarray,
@@ -129,9 +150,6 @@ def _inked_enough(pieces: list[int], rects: list[list[int]], binary: np.ndarray,
     pieces = [i for i in pieces if dark_sum[i] / rects[i][4] >= cfg.min_contrast
               and ink_depth.enough(depth_sum[i] / rects[i][4])]
     return pieces
-
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1
 
 
 def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[int]], labels: np.ndarray,

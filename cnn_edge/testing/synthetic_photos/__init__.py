@@ -7,7 +7,8 @@ names):
 * `glyphs`, glyph sources: ink masks (white ink on black, uint8, any size) of digits by MNIST's writers
   (`mnist_glyphs`), by scikit-learn's 13 other writers (`sklearn_glyphs`, its 8x8 digits rebuilt as
   the 32x32 bitmaps they count) and OpenCV's built-in Hershey fonts (`hershey_glyphs`,
-  printed/script style). Each sample carries its source name.
+  printed/script style). Each sample carries its source name. `in_printed_box` writes a glyph in
+  a box printed on a form, `underlined` over a line.
 * `params` and `render`: `render_photo` puts one glyph on paper at a random size, place, angle, ink, lighting,
   blur, noise, JPEG quality and frame size, drawn from a `PhotoRanges` (presets `EASY`, `DEFAULT`,
   `HARD`; one photo's draw is a `PhotoParams`); `render_blank` makes photos with no digit in
@@ -34,8 +35,10 @@ from cnn_edge.testing.synthetic_photos.glyphs import (
     as_glyph_set,
     bitmap_from_block_counts,
     hershey_glyphs,
+    in_printed_box,
     mnist_glyphs,
     sklearn_glyphs,
+    underlined,
 )
 from cnn_edge.testing.synthetic_photos.numbers import number_photos
 from cnn_edge.testing.synthetic_photos.params import (
@@ -72,7 +75,8 @@ from cnn_edge.trainer.scans import clean_scan  # the benchmarks' clean rows use 
 __all__ = [
     "BLANK_KINDS", "DEFAULT", "EASY", "FRAME_SIZES", "FRAME_WEIGHTS", "HARD", "HERSHEY_FONTS", "LABELS_FILE",
     "PRESETS", "GlyphSet", "Photo", "PhotoParams", "PhotoRanges", "Range", "SetItem", "Size", "VideoRanges",
-    "as_glyph_set", "bitmap_from_block_counts", "clean_scan", "hershey_glyphs", "jpeg_roundtrip",
-    "make_blank_set", "make_card_video", "make_photo_set", "mnist_glyphs", "number_photos", "read_labels",
-    "render_blank", "render_photo", "render_photo_info", "sample_params", "sklearn_glyphs",
+    "as_glyph_set", "bitmap_from_block_counts", "clean_scan", "hershey_glyphs", "in_printed_box",
+    "jpeg_roundtrip", "make_blank_set", "make_card_video", "make_photo_set", "mnist_glyphs", "number_photos",
+    "read_labels", "render_blank", "render_photo", "render_photo_info", "sample_params", "sklearn_glyphs",
+    "underlined",
 ]

@@ -189,3 +189,37 @@ def crop_to_ink(mask: np.ndarray, level: int = 32, pad: int = 2) -> np.ndarray:
     y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, mask.shape[0])
     x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, mask.shape[1])
     return np.ascontiguousarray(mask[y0:y1, x0:x1])
+
+
+def in_printed_box(glyph: np.ndarray, line: float = 0.04, width: float = 1.0,
+                   margin: float = 0.35) -> np.ndarray:
+    """`glyph` written in a box printed on a form: a rectangle round it, not touching it.
+
+    The box is (1 + `margin`) times the digit's height tall and `width` times as wide as tall (at
+    least the digit's width plus the same margin), its line `line` of its height thick, in the
+    glyph's ink (the photo gives both the same pen, the harder case: a printed box is often lighter).
+    """
+    ink = crop_to_ink(np.asarray(glyph, dtype=np.uint8), pad=0)
+    h, w = ink.shape
+    box_h = int(round((1 + margin) * h))
+    box_w = max(int(round(width * box_h)), int(round(w + margin * h)))
+    canvas = np.zeros((box_h, box_w), np.uint8)
+    y, x = (box_h - h) // 2, (box_w - w) // 2
+    canvas[y:y + h, x:x + w] = ink
+    thick = max(1, int(round(line * box_h)))
+    cv2.rectangle(canvas, (thick // 2, thick // 2), (box_w - 1 - thick // 2, box_h - 1 - thick // 2),
+                  int(ink.max()), thick)
+    return canvas
+
+
+def underlined(glyph: np.ndarray, line: float = 0.04, length: float = 1.5, gap: float = 0.15) -> np.ndarray:
+    """`glyph` written over a line (a form's field, a line it is written on): a straight line
+    `length` times the digit's height long, `gap` of it below the ink, `line` of it thick."""
+    ink = crop_to_ink(np.asarray(glyph, dtype=np.uint8), pad=0)
+    h, w = ink.shape
+    thick = max(1, int(round(line * h)))
+    width = max(w, int(round(length * h)))
+    canvas = np.zeros((h + int(round(gap * h)) + thick, width), np.uint8)
+    canvas[:h, (width - w) // 2:(width - w) // 2 + w] = ink
+    canvas[-thick:, :] = int(ink.max())
+    return canvas
