@@ -111,10 +111,10 @@ def digit_and_lines(main: int, pieces: list[int], rects: list[list[int]], labels
     if len(pieces) == 1:
         return main, []
     other = max((i for i in pieces if i != main), key=score)
-    least = LINE_LENGTH * max(rects[other][2:4])
-    long_enough = np.hypot(*rects[main][2:4]) >= least  # a box's diagonal: no line inside it is longer
+    over_other = LINE_LENGTH * max(rects[other][2:4])  # how long `main` must be to be a line under it
+    long_enough = np.hypot(*rects[main][2:4]) >= over_other  # a box's diagonal: no line inside it is longer
     if long_enough and max(rects[other][2:4]) >= FRAME_INNER * max(rects[main][2:4]):  # not a speck
-        if _line_beside(main, rects[other], rects, labels, offset, max_tilt=LINE_TILT) >= least:
+        if _line_beside(main, rects[other], rects, labels, offset, max_tilt=LINE_TILT) >= over_other:
             main = other
     least = LINE_LENGTH * max(rects[main][2:4])
     lines = [i for i in pieces if i != main and np.hypot(*rects[i][2:4]) >= least
@@ -139,6 +139,9 @@ def _line_beside(i: int, digit: list[int], rects: list[list[int]], labels: np.nd
     dx, dy, dw, dh = digit[:4]
     if np.count_nonzero((xs >= dx) & (xs < dx + dw) & (ys >= dy) & (ys < dy + dh)) > 0.1 * len(xs):
         return 0.0
+    # The rect's own angle, not card.upright_geometry's corners: a one-pixel line's rect has no
+    # width, its corners coincide in pairs, and the edge of length 0 would pass for the level one.
+    # (OpenCV changed the angle's range, not that the first size lies along the angle.)
     (cx, cy), (a, b), angle = cv2.minAreaRect(np.column_stack([xs, ys]).astype(np.float32))
     long = max(a, b)
     if min(a, b) > 0.2 * long:
