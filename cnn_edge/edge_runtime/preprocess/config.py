@@ -30,6 +30,9 @@ TIGHT_SPAN = 0.7
 # not cropped), a piece on the border joins it only with its ink within NEIGHBOUR_REACH of the
 # usual reach of the digit's ink: a neighbour sits a gap away, a stroke of the digit does not.
 NEIGHBOUR_REACH = 0.5
+# A piece within STROKE_REACH of the digit's size from its box may be one of its strokes (a 5's
+# cap, a 4's detached stroke) and is looked at (`select._grow_with_strokes`).
+STROKE_REACH = 0.2
 # A pen stroke thinner than a pixel of the shrunk copy the search runs on is averaged with its
 # paper there and looks too shallow to be ink (a ballpoint digit in a 1024x768 photo). When the
 # earlier looks find no digit, the photo is looked at again with each pixel taking the darkest of
@@ -56,6 +59,13 @@ LINE_MIDDLE = 0.7
 # Such a line outweighs the digit as its main piece only when it lies within LINE_TILT degrees of
 # level (a digit is written over a line; a 1 beside a mark is upright).
 LINE_TILT = 30.0
+# A photo aimed at one digit of a number may show its neighbours whole. Pieces in a row with the
+# digit's main piece (as tall within ROW_HEIGHT, overlapping its rows by ROW_OVERLAP of the
+# shorter, and a gap away) are the number's digits: the one nearest the photo's centre is the
+# digit aimed at, however much ink it holds (by ink alone a neighbouring 8 outweighed a 1), and
+# the others are not its strokes (they were grown into it: the model saw the whole number).
+ROW_HEIGHT = 0.75
+ROW_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)

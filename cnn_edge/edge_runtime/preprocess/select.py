@@ -7,9 +7,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess.config import NEIGHBOUR_REACH, TIGHT_EDGE, PreprocessConfig
+from cnn_edge.edge_runtime.preprocess.config import (
+    NEIGHBOUR_REACH,
+    STROKE_REACH,
+    TIGHT_EDGE,
+    PreprocessConfig,
+)
 from cnn_edge.edge_runtime.preprocess.frames import Box, digit_and_lines, without_frames
 from cnn_edge.edge_runtime.preprocess.paper import InkDepth
+from cnn_edge.edge_runtime.preprocess.row import aimed_in_row
 
 
 def components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, int, int] | None:
@@ -109,6 +115,9 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     main, lines = digit_and_lines(max(pieces, key=score), pieces, rects, labels, (ox, oy), score)
     if lines:
         pieces = [i for i in pieces if i not in lines]
+    main, neighbours = aimed_in_row(main, pieces, rects, off)
+    if neighbours:  # the number's other digits are no strokes of this one
+        pieces = [i for i in pieces if i not in neighbours]
     x0, y0, bw, bh, _ = rects[main]
     chosen = [main]
 
@@ -165,7 +174,7 @@ def _grow_with_strokes(chosen: list[int], pieces: list[int], rects: list[list[in
     # next to it; grow the box and look again (a 4's two strokes, a 5's cap).
     for _ in range(3):
         size = max(x1 - x0, y1 - y0)
-        reach = 0.2 * size
+        reach = STROKE_REACH * size
         near = NEIGHBOUR_REACH * reach  # for a border piece of an aimed photo (`cut_off`)
         least = max(3, 0.03 * sum(rects[i][4] for i in chosen))
         added = False
