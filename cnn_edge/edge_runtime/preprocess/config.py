@@ -66,6 +66,9 @@ LINE_TILT = 30.0
 # the others are not its strokes (they were grown into it: the model saw the whole number).
 ROW_HEIGHT = 0.75
 ROW_OVERLAP = 0.5
+# A piece one pixel wide in the search's copy is a printed hairline (a ruled page's margin), not a
+# digit of the row: a pen's stroke there is wider.
+ROW_WIDTH = 2
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,13 @@ the neighbours a gap away were grown into it as its strokes: the model saw the w
 
 from __future__ import annotations
 
-from cnn_edge.edge_runtime.preprocess.config import NEIGHBOUR_REACH, ROW_HEIGHT, ROW_OVERLAP, STROKE_REACH
+from cnn_edge.edge_runtime.preprocess.config import (
+    NEIGHBOUR_REACH,
+    ROW_HEIGHT,
+    ROW_OVERLAP,
+    ROW_WIDTH,
+    STROKE_REACH,
+)
 
 
 def aimed_in_row(main: int, pieces: list[int], rects: list[list[int]],
@@ -12,9 +18,10 @@ def aimed_in_row(main: int, pieces: list[int], rects: list[list[int]],
     """The digit aimed at among the digits of a number in view, and the others: the pieces in a row
     with `main`, the one nearest the photo's centre first (`off`: each piece's distance from it).
 
-    In a row: about as tall as `main` (config.ROW_HEIGHT), on the same lines (config.ROW_OVERLAP)
-    and a gap away, farther than a neighbour's ink may come (config.NEIGHBOUR_REACH of the reach
-    at which `select._grow_with_strokes` joins a stroke). Nearer, a piece is taken as one of the digit's
+    In a row: about as tall as `main` (config.ROW_HEIGHT), a pen's width at least
+    (config.ROW_WIDTH), on the same lines (config.ROW_OVERLAP) and a gap away, farther than a
+    neighbour's ink may come (config.NEIGHBOUR_REACH of the reach at which
+    `select._grow_with_strokes` joins a stroke). Nearer, a piece is taken as one of the digit's
     own strokes, as before.
     """
     x, y, w, h, _ = rects[main]
@@ -22,7 +29,7 @@ def aimed_in_row(main: int, pieces: list[int], rects: list[list[int]],
     row = [main]
     for i in pieces:
         ix, iy, iw, ih, _ = rects[i]
-        if i == main or not ROW_HEIGHT * h <= ih <= h / ROW_HEIGHT:
+        if i == main or iw < ROW_WIDTH or not ROW_HEIGHT * h <= ih <= h / ROW_HEIGHT:
             continue
         shared = min(y + h, iy + ih) - max(y, iy)
         apart = max(ix - (x + w), x - (ix + iw))
