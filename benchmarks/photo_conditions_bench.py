@@ -15,8 +15,8 @@ fixes (or is cut from the "as drawn" photo: the crop rows): the difference to th
 is that condition's cost, digit by digit. The "in a number" rows are photos of their own (the
 digit between two neighbours, aimed at): compare them with their row "without its neighbours",
 the same photos with only the neighbours' ink left out. The "box" rows write the digit in a
-box printed on a form (`in_printed_box`), the "over a line" row over a line (`underlined`), every
-drawn setting shared with "as drawn". A photo in
+box printed on a form (`in_printed_box`), the "line" rows over a line or on it (`underlined`),
+every drawn setting shared with "as drawn". A photo in
 which the runtime finds no digit counts as an error. The conditions are the renderer's own
 extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
 """
@@ -121,9 +121,14 @@ FORMS: dict[str, dict[str, float]] = {
     "in a box printed on a form (line 4% of the box)": {},
     "in a box printed on a form, thin line (2%)": {"line": 0.02},
     "in a wide box (1.4 times as wide as tall)": {"width": 1.4},
+    "in a tight box (5% of the digit's height free above and below)": {"margin": 0.1},
 }
-# The digit written over a line 1.5 times its height long (`underlined`), all else as drawn.
-UNDERLINED = "over a line (a form's field), 1.5 times the digit's height"
+# name -> the gap between the digit and a line under it 1.5 times its height long (`underlined`), a
+# fraction of its height; all else as drawn. Written on the line, its ink joins the line's.
+UNDERLINED: dict[str, float] = {
+    "over a line (a form's field), 1.5 times the digit's height": 0.15,
+    "sitting on the line (the digit's ink joins it)": 0.0,
+}
 
 
 def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
@@ -151,7 +156,8 @@ def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
     runs.update({name: (lambda m, k, how=how: in_a_number(digits, k, *how)) for name, how in NUMBERS.items()})
     runs.update({name: (lambda m, k, box=box: photo(sp.in_printed_box(m, **box), k, {}))
                  for name, box in FORMS.items()})
-    runs[UNDERLINED] = lambda m, k: photo(sp.underlined(m), k, {})
+    runs.update({name: (lambda m, k, gap=gap: photo(sp.underlined(m, gap=gap), k, {}))
+                 for name, gap in UNDERLINED.items()})
     if chosen:
         runs = {name: run for name, run in runs.items()
                 if name == "as drawn" or any(word in name for word in chosen)}
