@@ -15,25 +15,28 @@ from cnn_edge.edge_runtime.preprocess.config import (
 
 def aimed_in_row(main: int, pieces: list[int], rects: list[list[int]],
                  off: list[float]) -> tuple[int, list[int]]:
-    """The digit aimed at among the digits of a number in view, and the others: the pieces in a row
-    with `main`, the one nearest the photo's centre first (`off`: each piece's distance from it).
-
-    In a row: about as tall as `main` (config.ROW_HEIGHT), a pen's width at least
-    (config.ROW_WIDTH), on the same lines (config.ROW_OVERLAP) and a gap away, farther than a
-    neighbour's ink may come (config.NEIGHBOUR_REACH of the reach at which
-    `select._grow_with_strokes` joins a stroke). Nearer, a piece is taken as one of the digit's
-    own strokes, as before.
+    """The digit aimed at among the digits of a number in view, and the others: of the pieces in a
+    row with `main`, the one nearest the photo's centre (`off`: each piece's distance from it), and
+    the pieces in a row with that one (a neighbour as tall as it need not be as tall as `main`).
     """
-    x, y, w, h, _ = rects[main]
+    aimed = min(_in_row_with(main, pieces, rects), key=lambda i: off[i])
+    return aimed, [i for i in _in_row_with(aimed, pieces, rects) if i != aimed]
+
+
+def _in_row_with(j: int, pieces: list[int], rects: list[list[int]]) -> list[int]:
+    """Piece `j` and the pieces in a row with it: about as tall (config.ROW_HEIGHT), a pen's width
+    at least (config.ROW_WIDTH), on the same lines (config.ROW_OVERLAP) and a gap away, farther than
+    a neighbour's ink may come (config.NEIGHBOUR_REACH of the reach at which
+    `select._grow_with_strokes` joins a stroke). Nearer, a piece is one of the digit's own strokes."""
+    x, y, w, h, _ = rects[j]
     gap = NEIGHBOUR_REACH * STROKE_REACH * max(w, h)
-    row = [main]
+    row = [j]
     for i in pieces:
         ix, iy, iw, ih, _ = rects[i]
-        if i == main or iw < ROW_WIDTH or not ROW_HEIGHT * h <= ih <= h / ROW_HEIGHT:
+        if i == j or iw < ROW_WIDTH or not ROW_HEIGHT * h <= ih <= h / ROW_HEIGHT:
             continue
         shared = min(y + h, iy + ih) - max(y, iy)
         apart = max(ix - (x + w), x - (ix + iw))
         if shared >= ROW_OVERLAP * min(h, ih) and apart > gap:
             row.append(i)
-    aimed = min(row, key=lambda i: off[i])
-    return aimed, [i for i in row if i != aimed]
+    return row
