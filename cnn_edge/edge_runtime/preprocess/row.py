@@ -19,8 +19,11 @@ def aimed_in_row(main: int, pieces: list[int], rects: list[list[int]],
     row with `main`, the one nearest the photo's centre (`off`: each piece's distance from it), and
     the pieces in a row with that one (a neighbour as tall as it need not be as tall as `main`).
     """
-    aimed = min(_in_row_with(main, pieces, rects), key=lambda i: off[i])
-    return aimed, [i for i in _in_row_with(aimed, pieces, rects) if i != aimed]
+    row = _in_row_with(main, pieces, rects)
+    aimed = min(row, key=lambda i: off[i])
+    if aimed != main:  # its own row; `main`'s is the same list otherwise (every photo: not twice)
+        row = _in_row_with(aimed, pieces, rects)
+    return aimed, [i for i in row if i != aimed]
 
 
 def _in_row_with(j: int, pieces: list[int], rects: list[list[int]]) -> list[int]:
