@@ -16,7 +16,7 @@ is that condition's cost, digit by digit. The "in a number" rows are photos of t
 digit between two neighbours, aimed at): compare them with their row "without its neighbours",
 the same photos with only the neighbours' ink left out. The "box" rows write the digit in a
 box printed on a form (`in_printed_box`), the "line" rows over a line or on it (`underlined`),
-every drawn setting shared with "as drawn". A photo in
+every drawn setting shared with "as drawn" (`on_a_rule`: a line across the photo). A photo in
 which the runtime finds no digit counts as an error. The conditions are the renderer's own
 extremes (`PhotoRanges`, mostly its "hard" preset), not worse.
 """
@@ -129,6 +129,11 @@ UNDERLINED: dict[str, float] = {
     "over a line (a form's field), 1.5 times the digit's height": 0.15,
     "sitting on the line (the digit's ink joins it)": 0.0,
 }
+# name -> `on_a_rule` settings: the digit sitting on a line across the whole photo (a ruled page's
+# line, a form's rule), in its own ink, a fraction of its height thick; all else as drawn.
+RULED: dict[str, float] = {
+    "sitting on a line across the photo (a ruled page's, 4%)": 0.04,
+}
 
 
 def rotated_sign(params: sp.PhotoParams) -> dict[str, object]:
@@ -158,6 +163,8 @@ def right_per_condition(clf: Classifier, digits: list[tuple[np.ndarray, int]],
                  for name, box in FORMS.items()})
     runs.update({name: (lambda m, k, gap=gap: photo(sp.underlined(m, gap=gap), k, {}))
                  for name, gap in UNDERLINED.items()})
+    runs.update({name: (lambda m, k, line=line: sp.on_a_rule(m, np.random.default_rng([SEED, k]), line=line))
+                 for name, line in RULED.items()})
     if chosen:
         runs = {name: run for name, run in runs.items()
                 if name == "as drawn" or any(word in name for word in chosen)}

@@ -224,3 +224,20 @@ def test_a_number_photo_and_its_pair_differ_only_by_the_neighbours():
         assert side.min() < np.median(alone) - 60
     with pytest.raises(ValueError, match="three glyphs"):
         sp.number_photos([x[0], x[1]], np.random.default_rng(3))
+
+
+def test_a_digit_on_a_rule_shares_its_photos_draws_and_sits_on_a_line_across_it():
+    """`on_a_rule`: the same draws as `render_photo` for the same seed (paper, light, noise), plus a
+    straight line in the digit's ink from one side of the frame to the other, through the
+    digit's lowest ink."""
+    x = np.load(MNIST)["x_test"]
+    fixed = dict(grey=True, defocus=0.0, motion=0.0, jpeg_quality=None, rotation_deg=0.0)
+    ruled = sp.on_a_rule(x[0], np.random.default_rng(5), ranges=sp.EASY, **fixed)
+    plain = sp.render_photo(x[0], np.random.default_rng(5), ranges=sp.EASY, **fixed)
+    assert ruled.shape == plain.shape and ruled.ndim == 2
+    darker = plain.astype(int) - ruled.astype(int) > 40  # the line's ink, where the digit has none
+    rows = np.flatnonzero(darker.any(axis=1))
+    assert darker[:, :5].any() and darker[:, -5:].any()  # from edge to edge
+    assert rows.max() - rows.min() <= 12  # level (the paper not turned), a few pixels thick
+    digit_rows = np.flatnonzero((np.median(plain) - plain > 60).any(axis=1))
+    assert digit_rows.min() < rows.min() <= digit_rows.max() + 2  # under the digit, touching it

@@ -59,6 +59,21 @@ LINE_MIDDLE = 0.7
 # Such a line outweighs the digit as its main piece only when it lies within LINE_TILT degrees of
 # level (a digit is written over a line; a 1 beside a mark is upright).
 LINE_TILT = 30.0
+# A printed line joined to the digit's ink (the digit sits on it; `joined`) is a band of the piece
+# within JOINED_TILT degrees of level, filled along JOINED_FILL of its length, LINE_LENGTH times as
+# long as the rest of the piece is tall, under it (JOINED_ABOVE of the rest's pixels above it: not
+# a 5's top bar), and at most JOINED_THIN as thick as the rest's strokes are wide (the validation
+# digits' own bars at the bottom of a wide piece, a 2's base or a 1's foot: 0.84 and thicker).
+# A line across the whole photo that runs on past the rest by JOINED_CLEAR of the rest's width on
+# both sides is no stroke of a digit (a 2's base ends where its stroke comes down): it may be up to
+# JOINED_THICK as thick as the pen (a thin pen on a ruled page: at the search's resolution the two
+# are a pixel or two apart).
+JOINED_TILT = 15.0
+JOINED_FILL = 0.9
+JOINED_ABOVE = 0.8
+JOINED_THIN = 0.75
+JOINED_CLEAR = 0.5
+JOINED_THICK = 1.25
 # A photo aimed at one digit of a number may show its neighbours whole. Pieces in a row with the
 # digit's main piece (as tall within ROW_HEIGHT, overlapping its rows by ROW_OVERLAP of the
 # shorter, and a gap away) are the number's digits: the one nearest the photo's centre is the

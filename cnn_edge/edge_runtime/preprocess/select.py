@@ -14,6 +14,7 @@ from cnn_edge.edge_runtime.preprocess.config import (
     PreprocessConfig,
 )
 from cnn_edge.edge_runtime.preprocess.frames import Box, digit_and_lines, without_frames
+from cnn_edge.edge_runtime.preprocess.joined import without_joined_lines
 from cnn_edge.edge_runtime.preprocess.paper import InkDepth
 from cnn_edge.edge_runtime.preprocess.row import aimed_in_row
 
@@ -73,12 +74,14 @@ class Selection(NamedTuple):
 
 
 def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: np.ndarray,
-                  cfg: PreprocessConfig, ink_depth: InkDepth) -> Selection | None:
+                 cfg: PreprocessConfig, ink_depth: InkDepth, look_for_lines: bool = True) -> Selection | None:
     """The digit's pieces among the ink's connected components, or None.
 
     Per piece in plain Python: past the specks (dropped first, in one numpy step: a noisy
     photo can hold thousands) a frame holds a handful of pieces, and numpy's per-call cost
-    on a handful of numbers was most of this function's time.
+    on a handful of numbers was most of this function's time. `look_for_lines`: look for a
+    printed line joined to a piece (`joined`); when one is erased, the ink is labelled again
+    and chosen from without looking twice.
     """
     import cv2
 
@@ -97,6 +100,10 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     perimeter = 2 * w + 2 * max(h - 2, 0)
     min_area = max(3, int(0.0004 * h * w))
     pieces = (np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area) + 1).tolist()  # not specks
+    if look_for_lines:  # a printed line the digit sits on is part of its piece: label again without it
+        erased = without_joined_lines(binary, pieces, rects, labels, (ox, oy))
+        if erased is not None:
+            return select_digit(erased, dark, bg8, paper, cfg, ink_depth, look_for_lines=False)
     pieces = [i for i in pieces if _stroke_shaped(rects[i], on_border[i], h, w, perimeter)]
     if not pieces:
         return None

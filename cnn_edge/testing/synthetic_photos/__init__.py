@@ -13,6 +13,8 @@ names):
   blur, noise, JPEG quality and frame size, drawn from a `PhotoRanges` (presets `EASY`, `DEFAULT`,
   `HARD`; one photo's draw is a `PhotoParams`); `render_blank` makes photos with no digit in
   them.
+* `ruled`: `on_a_rule` photographs the glyph sitting on a line across the whole photo (a ruled
+  page's, a form's rule), the line's ink joined to the digit's.
 * `numbers`: `number_photos` writes the digit in a number (between two others) and photographs it
   aimed at it, with and without its neighbours.
 * `sets` and `video`: `make_photo_set`/`make_blank_set` write a labelled folder of images,
@@ -62,6 +64,7 @@ from cnn_edge.testing.synthetic_photos.render import (
     render_photo,
     render_photo_info,
 )
+from cnn_edge.testing.synthetic_photos.ruled import on_a_rule
 from cnn_edge.testing.synthetic_photos.sets import (
     LABELS_FILE,
     SetItem,
@@ -77,6 +80,6 @@ __all__ = [
     "PRESETS", "GlyphSet", "Photo", "PhotoParams", "PhotoRanges", "Range", "SetItem", "Size", "VideoRanges",
     "as_glyph_set", "bitmap_from_block_counts", "clean_scan", "hershey_glyphs", "in_printed_box",
     "jpeg_roundtrip", "make_blank_set", "make_card_video", "make_photo_set", "mnist_glyphs", "number_photos",
-    "read_labels", "render_blank", "render_photo", "render_photo_info", "sample_params", "sklearn_glyphs",
-    "underlined",
+    "on_a_rule", "read_labels", "render_blank", "render_photo", "render_photo_info", "sample_params",
+    "sklearn_glyphs", "underlined",
 ]
