@@ -75,8 +75,10 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     times as long as the rest of the piece is tall (or cut at both ends by the photo's edges:
     `place` is the piece's x, y in an image of that width and height), under all of it (the
     rest's columns, and JOINED_ABOVE of its pixels above it: the digit sits on it), and at most
-    JOINED_THIN as thick as the rest's strokes are wide (JOINED_THICK when the photo's edges cut
-    it and it runs on past the rest by JOINED_CLEAR of the rest's width on both sides). Where
+    JOINED_THIN as thick as the rest's strokes are wide and a pixel thinner at least (two and
+    three pixels are one pen's width in a small digit's shrunk copy; JOINED_THICK when the
+    photo's edges cut it and it runs on past the rest by JOINED_CLEAR of the rest's width on
+    both sides). Where
     the rest's strokes run on across the band (a 4's stem through the line) the band's pixels
     stay: they are both."""
     ys, xs = np.nonzero(piece)
@@ -108,8 +110,9 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     runs_on = cut_by_edges and min(rx.min() - x0, x1 - rx.max()) >= JOINED_CLEAR * (rx.max() - rx.min() + 1)
     if (x1 - x0) / cos < LINE_LENGTH * rest_tall and not cut_by_edges:
         return None  # shorter than a line (a 2's base), unless the photo's edges cut it
-    if band.thickness * cos > (JOINED_THICK if runs_on else JOINED_THIN) * stroke_width(rest):
-        return None  # as thick as the pen: the digit's own stroke (a 2's base)
+    pen, thick = stroke_width(rest), band.thickness * cos
+    if thick > (JOINED_THICK if runs_on else JOINED_THIN) * pen or (not runs_on and pen - thick < 1.0):
+        return None  # as thick as the pen (a 2's base), or a pixel apart: the digit's own stroke
     line[:, crossed] = False
     return line
 
