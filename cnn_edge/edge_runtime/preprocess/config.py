@@ -62,8 +62,9 @@ LINE_TILT = 30.0
 # A printed line joined to the digit's ink (the digit sits on it; `joined`) is a band of the piece
 # within JOINED_TILT degrees of level, filled along JOINED_FILL of its length, LINE_LENGTH times as
 # long as the rest of the piece is tall, under it (JOINED_ABOVE of the rest's pixels above it: not
-# a 5's top bar), and at most JOINED_THIN as thick as the rest's strokes are wide (the validation
-# digits' own bars at the bottom of a wide piece, a 2's base or a 1's foot: 0.84 and thicker).
+# a 5's top bar), and at most JOINED_THIN as thick as the rest's strokes are wide and a pixel
+# thinner (900 validation photos: the digits' own bars at the bottom of a wide piece, 2s' bases,
+# are 0.86 of their pen and thicker).
 # A line across the whole photo that runs on past the rest by JOINED_CLEAR of the rest's width on
 # both sides is no stroke of a digit (a 2's base ends where its stroke comes down): it may be up to
 # JOINED_THICK as thick as the pen (a thin pen on a ruled page: at the search's resolution the two

@@ -6,7 +6,9 @@ ink, and the rules that leave a line out (`frames.digit_and_lines`, a line besid
 digit with its line. Inside one piece a printed line is told from a pen stroke by its thickness:
 it is straight, about level, longer than the rest of the piece is tall, and thinner than the pen
 that wrote the rest (a 0.2-0.4 mm rule under a 0.5-1 mm ballpoint or marker). A 2's flat base is
-as long and as level, but written with the digit's own pen: it stays.
+as long and as level, but written with the digit's own pen: it stays. A line that the photo's
+edges cut and that runs on past the digit on both sides (a ruled page's) is no stroke of a digit
+at all, and may be about as thick as the pen. Figures: benchmarks/results/photo_conditions.md.
 """
 
 from __future__ import annotations
