@@ -213,13 +213,13 @@ def _draw_lines(paper: np.ndarray, p: PhotoParams, rng: np.random.Generator) -> 
         for k in np.arange(-diag / 2 + start, diag / 2, spacing):
             centre = np.array([w / 2, h / 2]) + step_dir * k
             p0, p1 = centre - line_dir * diag, centre + line_dir * diag
-            cv2.line(lines, _pt(p0), _pt(p1), 1.0, thickness, cv2.LINE_AA, shift=4)
+            cv2.line(lines, fixed_point(p0), fixed_point(p1), 1.0, thickness, cv2.LINE_AA, shift=4)
     colour = np.array([0.85, 0.75, 0.65], np.float32) if rng.random() < 0.6 else np.full(3, 0.7, np.float32)
     # Multiply: a line darkens the paper by `line_contrast` at most, tinted.
     return paper * (1 - p.line_contrast * lines[..., None] * (1.6 - colour))
 
 
-def _pt(xy: np.ndarray) -> tuple[int, int]:
+def fixed_point(xy: np.ndarray) -> tuple[int, int]:
     """A point in OpenCV's 4-bit fixed point (`shift=4`), for sub-pixel anti-aliased lines."""
     return int(round(xy[0] * 16)), int(round(xy[1] * 16))
 
@@ -311,8 +311,8 @@ def _blur(img: np.ndarray, p: PhotoParams) -> np.ndarray:
         kernel = np.zeros((k, k), np.float32)
         c = k // 2
         dx, dy = math.cos(p.motion_angle) * length / 2, math.sin(p.motion_angle) * length / 2
-        cv2.line(kernel, _pt(np.array([c - dx, c - dy])), _pt(np.array([c + dx, c + dy])), 1.0, 1,
-                 cv2.LINE_AA, shift=4)
+        ends = fixed_point(np.array([c - dx, c - dy])), fixed_point(np.array([c + dx, c + dy]))
+        cv2.line(kernel, *ends, 1.0, 1, cv2.LINE_AA, shift=4)
         img = cv2.filter2D(img, -1, kernel / kernel.sum())
     return img
 

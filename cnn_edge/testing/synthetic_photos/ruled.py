@@ -10,7 +10,13 @@ import cv2
 import numpy as np
 
 from cnn_edge.testing.synthetic_photos.params import DEFAULT, PhotoRanges, sample_params
-from cnn_edge.testing.synthetic_photos.render import ink_box, jpeg_roundtrip, photograph, place_ink
+from cnn_edge.testing.synthetic_photos.render import (
+    fixed_point,
+    ink_box,
+    jpeg_roundtrip,
+    photograph,
+    place_ink,
+)
 
 
 def on_a_rule(glyph: np.ndarray, rng: np.random.Generator, line: float = 0.04, ranges: PhotoRanges = DEFAULT,
@@ -25,7 +31,7 @@ def on_a_rule(glyph: np.ndarray, rng: np.random.Generator, line: float = 0.04, r
     params = replace(sample_params(rng, ranges), **overrides)
     alpha = place_ink(glyph, params)
     box = ink_box(alpha)
-    if box is None:
+    if box is None or not (alpha > 0.5).any():
         raise ValueError("the glyph has no ink")
     a = math.radians(params.rotation_deg)
     along = np.array([math.cos(a), math.sin(a)])  # the digit's level, as `place_ink` turned it
@@ -36,11 +42,6 @@ def on_a_rule(glyph: np.ndarray, rng: np.random.Generator, line: float = 0.04, r
     p0, p1 = (np.array([xs[lowest], ys[lowest]]) + s * reach * along for s in (-1, 1))
     thick = max(1, round(line * (box[3] - box[1])))
     rule = np.zeros_like(alpha)
-    cv2.line(rule, _fixed(p0), _fixed(p1), 1.0, thick, cv2.LINE_AA, shift=4)
+    cv2.line(rule, fixed_point(p0), fixed_point(p1), 1.0, thick, cv2.LINE_AA, shift=4)
     image = photograph(np.maximum(alpha, rule), params, rng, avoid=box)
     return jpeg_roundtrip(image, params.jpeg_quality)
-
-
-def _fixed(xy: np.ndarray) -> tuple[int, int]:
-    """A point in OpenCV's 4-bit fixed point (`shift=4`), for a sub-pixel anti-aliased line."""
-    return int(round(xy[0] * 16)), int(round(xy[1] * 16))
