@@ -60,7 +60,7 @@ def without_joined_lines(binary: np.ndarray, pieces: list[int], rects: list[list
     for i in pieces:
         x, y, w, h, _ = rects[i]
         if w < 8 or (w < h and not (x == 0 and x + w == binary.shape[1])):
-            continue
+            continue  # narrow (or a few pixels wide: a speck's band says nothing)
         piece = labels[y - oy:y - oy + h, x - ox:x - ox + w] == i
         line = printed_line(piece, (x, y, binary.shape[1], binary.shape[0]))
         if line is None:
@@ -80,9 +80,8 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     JOINED_THIN as thick as the rest's strokes are wide and a pixel thinner at least (two and
     three pixels are one pen's width in a small digit's shrunk copy; JOINED_THICK when the
     photo's edges cut it and it runs on past the rest by JOINED_CLEAR of the rest's width on
-    both sides). Where
-    the rest's strokes run on across the band (a 4's stem through the line) the band's pixels
-    stay: they are both."""
+    both sides). Where the rest's strokes run on across the band (a 4's stem through the line)
+    the band's pixels stay: they are both."""
     ys, xs = np.nonzero(piece)
     band = _densest_band(xs, ys)
     across = ys - band.slope * xs
@@ -91,10 +90,11 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     if len(np.unique(bx)) < JOINED_FILL * (x1 - x0 + 1):
         return None  # broken along its length: strokes of a digit, not a ruled line
     cos = 1.0 / np.hypot(1.0, band.slope)
+    length = (x1 - x0) / cos
     cut_by_edges = place is not None and _on_edge(xs, ys, x0, place) and _on_edge(xs, ys, x1, place)
     # The same tests as below, looser, on what lies above the band: most wide digits (a 0, a
     # 2) end here, before the per-column work on the piece's whole box.
-    if not cut_by_edges and (x1 - x0) / cos < LINE_LENGTH * (band.lo - 2 * _RIM - across.min()) * cos:
+    if not cut_by_edges and length < LINE_LENGTH * (band.lo - 2 * _RIM - across.min()) * cos:
         return None
     line, crossed = _line_and_crossings(piece, band)
     rest = piece & ~line
@@ -110,7 +110,7 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     # Cut by the photo's edges and running on past the rest on both sides, it is no stroke of a
     # digit (a 2's base ends where its stroke comes down): it may be as thick as the pen.
     runs_on = cut_by_edges and min(rx.min() - x0, x1 - rx.max()) >= JOINED_CLEAR * (rx.max() - rx.min() + 1)
-    if (x1 - x0) / cos < LINE_LENGTH * rest_tall and not cut_by_edges:
+    if length < LINE_LENGTH * rest_tall and not cut_by_edges:
         return None  # shorter than a line (a 2's base), unless the photo's edges cut it
     pen, thick = stroke_width(rest), band.thickness * cos
     if thick > (JOINED_THICK if runs_on else JOINED_THIN) * pen or (not runs_on and pen - thick < 1.0):
