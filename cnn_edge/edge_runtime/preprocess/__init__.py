@@ -10,9 +10,10 @@ steps below bring one to the other; each exists because a photo broke the step b
 there is no digit to be seen: blank paper, a 1x1 image, pure noise.
 
 The steps, one module each: `polarity` (1), `paper` (2), the threshold and checks in `pipeline`
-(3), `select` (4, with `joined`: a printed line the digit sits on is erased from its piece,
-`frames`: a box, circle or line printed round the digit is left out, and `row`: of a number's
-digits in view, the one aimed at is read), `fit` (5);
+(3), `select` (4, with `joined`: a printed line the digit sits on, or a printed box it touches
+(`boxed`), is erased from its piece, both told from the pen by thickness (`bands`); `frames`: a
+box, circle or line printed round the digit is left out, and `row`: of a number's digits in
+view, the one aimed at is read), `fit` (5);
 `pipeline.preprocess` runs them in order. The camera path first finds the card or page
 (`cnn_edge.edge_runtime.card`).
 """

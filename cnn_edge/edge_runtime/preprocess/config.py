@@ -75,6 +75,17 @@ JOINED_ABOVE = 0.8
 JOINED_THIN = 0.75
 JOINED_CLEAR = 0.5
 JOINED_THICK = 1.25
+# A printed box joined to the digit's ink (a stroke runs into it; `boxed`) is the piece's outline:
+# ink at the four corners of its least-area rectangle (within BOX_CORNER of its shorter side),
+# which lies within BOX_TILT degrees of level, and along each side a straight band filled along
+# JOINED_FILL of at least BOX_SPAN of the piece, at most JOINED_THIN as thick as the rest's pen;
+# BOX_LEAST pixels across at least (a speck's corners and bands say nothing: a noise blob 9x8 px
+# beside an MNIST 9 passed every other test). Missed in the search's shrunk copy, a box is found
+# in the digit's full-resolution cut.
+BOX_LEAST = 16
+BOX_CORNER = 0.15
+BOX_TILT = 25.0
+BOX_SPAN = 0.8
 # A photo aimed at one digit of a number may show its neighbours whole. Pieces in a row with the
 # digit's main piece (as tall within ROW_HEIGHT, overlapping its rows by ROW_OVERLAP of the
 # shorter, and a gap away) are the number's digits: the one nearest the photo's centre is the

@@ -17,7 +17,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cnn_edge.edge_runtime.preprocess.bands import RIM, Band, line_and_crossings, stroke_width
+from cnn_edge.edge_runtime.preprocess.boxed import printed_box
 from cnn_edge.edge_runtime.preprocess.config import (
+    BOX_LEAST,
     JOINED_ABOVE,
     JOINED_CLEAR,
     JOINED_FILL,
@@ -26,49 +29,54 @@ from cnn_edge.edge_runtime.preprocess.config import (
     JOINED_TILT,
     LINE_LENGTH,
 )
+from cnn_edge.edge_runtime.preprocess.frames import Box
 
 # The directions tried, one degree apart (the best one's slope is then fitted: `_fitted_slope`).
 _SLOPES = np.tan(np.radians(np.arange(-JOINED_TILT, JOINED_TILT + 0.5, 1.0)))
 # The direction is found on at most this many of a piece's pixels (a line across a big photo's
 # full-resolution crop holds thousands); the band is then measured on all of them.
 _SAMPLE = 1500
-# A thresholded line's anti-aliased rims: up to this many pixels either side of its band.
-_RIM = 2
 
 
-class Band(NamedTuple):
-    """A straight band of a piece's pixels: rows `lo`..`hi` of `y - slope * x` (its pixels' own
-    coordinates in the piece's box), and how many pixels thick it is across."""
+class Erased(NamedTuple):
+    """The ink with the printed lines and boxes joined to the digit erased, and the box round any
+    box erased (the digit's full-resolution cut must hold it whole, as a frame's)."""
 
-    slope: float
-    lo: int
-    hi: int
-    thickness: float
+    binary: np.ndarray
+    frame: Box | None
 
 
 def without_joined_lines(binary: np.ndarray, pieces: list[int], rects: list[list[int]],
-                         labels: np.ndarray, offset: tuple[int, int]) -> np.ndarray | None:
-    """A copy of `binary` with the printed lines joined to a piece's other ink erased, or None
-    when no piece holds one (the usual case: nothing is copied).
+                         labels: np.ndarray, offset: tuple[int, int]) -> Erased | None:
+    """`binary` with the printed lines and boxes joined to a piece's other ink erased (a copy), or
+    None when no piece holds one (the usual case: nothing is copied).
 
-    Only pieces at least as wide as tall, or as wide as the image, are looked at: a line makes
-    its piece wide, a digit alone rarely is. `rects`: per label (x, y, width, height, area);
-    `labels`: the labelled box at `offset` in the image.
+    A line is looked for only in pieces at least as wide as tall, or as wide as the image: a line
+    makes its piece wide, a digit alone rarely is; a box (`boxed.printed_box`) in any piece
+    BOX_LEAST pixels across, its corners a quick test. Pieces a few pixels wide are specks: their
+    bands say nothing. `rects`: per label (x, y, width, height, area); `labels`: the labelled box
+    at `offset` in the image.
     """
     ox, oy = offset
-    erased = None
+    erased, frame = None, None
     for i in pieces:
         x, y, w, h, _ = rects[i]
-        if w < 8 or (w < h and not (x == 0 and x + w == binary.shape[1])):
-            continue  # narrow (or a few pixels wide: a speck's band says nothing)
+        wide = w >= 8 and (w >= h or (x == 0 and x + w == binary.shape[1]))
+        boxed = min(w, h) >= BOX_LEAST
+        if not (wide or boxed):
+            continue
         piece = labels[y - oy:y - oy + h, x - ox:x - ox + w] == i
-        line = printed_line(piece, (x, y, binary.shape[1], binary.shape[0]))
+        line = printed_line(piece, (x, y, binary.shape[1], binary.shape[0])) if wide else None
+        if line is None and boxed:
+            line = printed_box(piece)
+            if line is not None:
+                frame = (x, y, x + w, y + h)
         if line is None:
             continue
         if erased is None:
             erased = binary.copy()
         erased[y:y + h, x:x + w][line] = 0
-    return erased
+    return None if erased is None else Erased(erased, frame)
 
 
 def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = None) -> np.ndarray | None:
@@ -94,9 +102,9 @@ def printed_line(piece: np.ndarray, place: tuple[int, int, int, int] | None = No
     cut_by_edges = place is not None and _on_edge(xs, ys, x0, place) and _on_edge(xs, ys, x1, place)
     # The same tests as below, looser, on what lies above the band: most wide digits (a 0, a
     # 2) end here, before the per-column work on the piece's whole box.
-    if not cut_by_edges and length < LINE_LENGTH * (band.lo - 2 * _RIM - across.min()) * cos:
+    if not cut_by_edges and length < LINE_LENGTH * (band.lo - 2 * RIM - across.min()) * cos:
         return None
-    line, crossed = _line_and_crossings(piece, band)
+    line, crossed = line_and_crossings(piece, band)
     rest = piece & ~line
     if np.count_nonzero(rest) < 4 * band.thickness ** 2:
         return None  # a line alone, or with a speck on it: nothing to take it from
@@ -124,33 +132,6 @@ def _on_edge(xs: np.ndarray, ys: np.ndarray, end: int, place: tuple[int, int, in
     x, y, width, height = place
     rows = ys[xs == end] + y
     return x + end in (0, width - 1) or rows.min() == 0 or rows.max() == height - 1
-
-
-def _line_and_crossings(piece: np.ndarray, band: Band) -> tuple[np.ndarray, np.ndarray]:
-    """The line's pixels, and the columns where a stroke crosses it.
-
-    In each column, the run of ink through the band's middle is the line's alone when it is no
-    thicker than the band and its anti-aliased rims (all of it goes, rims included), else a
-    stroke joins it there and only the band's rows go; the stroke crosses it when the run goes
-    on both above and below the band.
-    """
-    h, w = piece.shape
-    cols = np.arange(w)
-    rows = np.arange(h)[:, None]
-    centre = (band.lo + band.hi) / 2 + band.slope * cols
-    middle = np.clip(np.rint(centre), 0, h - 1).astype(np.int64)
-    starts = piece.copy()
-    starts[1:] &= ~piece[:-1]
-    run = np.cumsum(starts, axis=0) * piece  # each column's runs numbered 1, 2, ...; 0 off ink
-    through = run[middle, cols]
-    in_run = (run == through[None, :]) & (through > 0)[None, :]
-    top = np.argmax(in_run, axis=0)
-    bottom = h - 1 - np.argmax(in_run[::-1], axis=0)
-    half = band.thickness / 2
-    alone = bottom - top + 1 <= band.thickness + 2 * _RIM
-    near = np.abs(rows - centre[None, :]) < half + 1
-    crossed = (through > 0) & (top < centre - half - _RIM) & (bottom > centre + half + _RIM)
-    return in_run & (alone[None, :] | near), crossed
 
 
 def _densest_band(xs: np.ndarray, ys: np.ndarray) -> Band:
@@ -186,13 +167,3 @@ def _fitted_slope(xs: np.ndarray, ys: np.ndarray, slope: float) -> float:
     x = xs[near] - xs[near].mean()
     spread = float((x * x).sum())
     return slope if spread == 0 else float((x * (ys[near] - ys[near].mean())).sum() / spread)
-
-
-def stroke_width(mask: np.ndarray) -> float:
-    """The strokes' mean width: twice the area over the outline's length (a stroke w wide and L long
-    has area wL and an outline of about 2L), holes' outlines included."""
-    import cv2
-
-    contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    outline = sum(cv2.arcLength(c, closed=True) for c in contours)
-    return 2.0 * np.count_nonzero(mask) / max(outline, 1.0)

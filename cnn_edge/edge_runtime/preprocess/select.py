@@ -63,7 +63,8 @@ def border_labels(labels: np.ndarray, ox: int, oy: int, h: int, w: int) -> list[
 
 
 class Selection(NamedTuple):
-    """The digit's box, its pixels within the box, and the box of any frame left out round it."""
+    """The digit's box, its pixels within the box, and the box of any frame round it, left out
+    (`frames`) or erased from the digit's piece (`boxed`)."""
 
     x0: int
     y0: int
@@ -103,7 +104,8 @@ def select_digit(binary: np.ndarray, dark: np.ndarray, bg8: np.ndarray, paper: n
     if look_for_lines:  # a printed line the digit sits on is part of its piece: label again without it
         erased = without_joined_lines(binary, pieces, rects, labels, (ox, oy))
         if erased is not None:
-            return select_digit(erased, dark, bg8, paper, cfg, ink_depth, look_for_lines=False)
+            chosen = select_digit(erased.binary, dark, bg8, paper, cfg, ink_depth, look_for_lines=False)
+            return chosen if chosen is None or erased.frame is None else chosen._replace(frame=erased.frame)
     pieces = [i for i in pieces if _stroke_shaped(rects[i], on_border[i], h, w, perimeter)]
     if not pieces:
         return None
