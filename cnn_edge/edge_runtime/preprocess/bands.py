@@ -1,4 +1,5 @@
-"""Straight bands of ink inside one piece: how thick a piece's strokes are, and where a printed
+"""Straight bands of ink inside one piece: its pixels counted row by row along a slope, a band's
+rows at half height and its fitted slope, how thick a piece's strokes are, and where a printed
 line's band runs through it, column by column. Shared by the rules that take a printed line
 (`joined`) or a printed box (`boxed`) out of the digit's ink: both tell print from pen by
 thickness, and cut it out the same way."""
@@ -58,3 +59,29 @@ def stroke_width(mask: np.ndarray) -> float:
     contours, _ = cv2.findContours(mask.view(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     outline = sum(cv2.arcLength(c, closed=True) for c in contours)
     return 2.0 * np.count_nonzero(mask) / max(outline, 1.0)
+
+
+def rows_along(xs: np.ndarray, ys: np.ndarray, slope: float) -> tuple[np.ndarray, int, np.ndarray]:
+    """Each pixel's row along `slope` (`y - slope * x`, rounded), the lowest row, and how many
+    pixels each row from it holds."""
+    across = np.rint(ys - slope * xs).astype(np.int64)
+    low = int(across.min())
+    return across, low, np.bincount(across - low)
+
+
+def half_height_rows(hist: np.ndarray, peak: int) -> tuple[int, int]:
+    """The rows round `peak` holding at least half as many pixels as it: a band's thickness at half
+    its height, as a pen stroke's is measured."""
+    lo = hi = peak
+    while lo > 0 and hist[lo - 1] >= 0.5 * hist[peak]:
+        lo -= 1
+    while hi + 1 < len(hist) and hist[hi + 1] >= 0.5 * hist[peak]:
+        hi += 1
+    return lo, hi
+
+
+def least_squares_slope(xs: np.ndarray, ys: np.ndarray) -> float | None:
+    """The least-squares slope of y on x of these pixels; None when they lie in one column."""
+    x = xs - xs.mean()
+    spread = float((x * x).sum())
+    return None if spread == 0 else float((x * (ys - ys.mean())).sum() / spread)

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess.bands import RIM, Band, line_and_crossings, stroke_width
+from cnn_edge.edge_runtime.preprocess.bands import (
+    RIM,
+    Band,
+    half_height_rows,
+    least_squares_slope,
+    line_and_crossings,
+    rows_along,
+    stroke_width,
+)
 from cnn_edge.edge_runtime.preprocess.config import (
     BOX_CORNER,
     BOX_LEAST,
@@ -100,17 +108,12 @@ def _side_band(mask: np.ndarray, xs: np.ndarray, ys: np.ndarray, slope: float, o
     for _ in range(2):  # from the rectangle's slope to the side's own (a photo's perspective)
         across, low, hist, peak = _outer_peak(xs, ys, slope, outer_end)
         near = np.abs(across - low - peak) <= RIM
-        x, y = xs[near] - xs[near].mean(), ys[near] - ys[near].mean()
-        spread = float((x * x).sum())
-        if spread == 0:
+        fitted = least_squares_slope(xs[near], ys[near])
+        if fitted is None:
             return None
-        slope = float((x * y).sum() / spread)
+        slope = fitted
     across, low, hist, peak = _outer_peak(xs, ys, slope, outer_end)
-    lo = hi = peak  # the side's rows at half its fullest row's count
-    while lo > 0 and hist[lo - 1] >= 0.5 * hist[peak]:
-        lo -= 1
-    while hi + 1 < len(hist) and hist[hi + 1] >= 0.5 * hist[peak]:
-        hi += 1
+    lo, hi = half_height_rows(hist, peak)
     inside = (across >= lo + low) & (across <= hi + low)
     cols = np.unique(xs[inside])
     length = cols[-1] - cols[0] + 1
@@ -138,9 +141,7 @@ def _outer_peak(xs: np.ndarray, ys: np.ndarray, slope: float,
                 outer_end: int) -> tuple[np.ndarray, int, np.ndarray, int]:
     """The pixels' rows along `slope` (rounded), the lowest, the count per row from it, and the
     fullest row within a tenth of the outline's edge (`outer_end` 0: the top; -1: the bottom)."""
-    across = np.rint(ys - slope * xs).astype(np.int64)
-    low = int(across.min())
-    hist = np.bincount(across - low)
+    across, low, hist = rows_along(xs, ys, slope)
     outer = min(len(hist), max(2 * RIM + 2, len(hist) // 10))
     if outer_end == 0:
         return across, low, hist, int(np.argmax(hist[:outer]))

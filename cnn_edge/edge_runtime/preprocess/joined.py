@@ -17,7 +17,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cnn_edge.edge_runtime.preprocess.bands import RIM, Band, line_and_crossings, stroke_width
+from cnn_edge.edge_runtime.preprocess.bands import (
+    RIM,
+    Band,
+    half_height_rows,
+    least_squares_slope,
+    line_and_crossings,
+    rows_along,
+    stroke_width,
+)
 from cnn_edge.edge_runtime.preprocess.boxed import printed_box
 from cnn_edge.edge_runtime.preprocess.config import (
     BOX_LEAST,
@@ -146,15 +154,8 @@ def _densest_band(xs: np.ndarray, ys: np.ndarray) -> Band:
     span = int(rows.max()) + 1
     counts = np.bincount((rows + np.arange(len(_SLOPES)) * span).ravel(), minlength=span * len(_SLOPES))
     slope = _fitted_slope(xs, ys, float(_SLOPES[int(counts.argmax()) // span]))
-    across = np.rint(ys - slope * xs).astype(np.int64)
-    low = int(across.min())
-    hist = np.bincount(across - low)
-    peak = int(hist.argmax())
-    lo = hi = peak
-    while lo > 0 and hist[lo - 1] >= 0.5 * hist[peak]:
-        lo -= 1
-    while hi + 1 < len(hist) and hist[hi + 1] >= 0.5 * hist[peak]:
-        hi += 1
+    _, low, hist = rows_along(xs, ys, slope)
+    lo, hi = half_height_rows(hist, int(hist.argmax()))
     return Band(slope, lo + low, hi + low, float(hi - lo + 1))
 
 
@@ -164,6 +165,5 @@ def _fitted_slope(xs: np.ndarray, ys: np.ndarray, slope: float) -> float:
     low = across.min()
     centre = low + int(np.bincount(np.rint(across - low).astype(np.int64)).argmax())
     near = np.abs(across - centre) <= 2
-    x = xs[near] - xs[near].mean()
-    spread = float((x * x).sum())
-    return slope if spread == 0 else float((x * (ys[near] - ys[near].mean())).sum() / spread)
+    fitted = least_squares_slope(xs[near], ys[near])
+    return slope if fitted is None else fitted
