@@ -148,15 +148,20 @@ def half(small: np.ndarray) -> np.ndarray:
     return cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
 
 
-def paper_kernel(shape: tuple[int, int]) -> np.ndarray:
-    """The paper estimate's square kernel, wider than any stroke, for the half-resolution image of `shape`."""
+def paper_kernel(shape: tuple[int, int], widest_stroke: int | None = None) -> np.ndarray:
+    """The paper estimate's square kernel, wider than any stroke, for the half-resolution image of `shape`.
+
+    `widest_stroke` (pixels of the image of `shape`): where the caller knows how wide a stroke may
+    be (a photo cropped to its digit); otherwise a sixth of the image's shorter side at half
+    resolution, a third at full (a digit framed by a camera is a third of the view or less).
+    """
     import cv2
 
-    k = max(3, (min(shape) // 6) | 1)
+    k = max(3, ((widest_stroke or min(shape) // 3) // 2) | 1)
     return cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
 
 
-def paper_at_half(small: np.ndarray) -> np.ndarray:
+def paper_at_half(small: np.ndarray, widest_stroke: int | None = None) -> np.ndarray:
     """The paper's own brightness, ink painted over, at half the resolution of `small`.
 
     A morphological closing wider than any stroke: it erases the dark strokes but, unlike a plain
@@ -164,4 +169,4 @@ def paper_at_half(small: np.ndarray) -> np.ndarray:
     photo path to measure ink against its local paper (`preprocess.paper.ink_darkness`) and by
     the card search to tell a page under a shadow from a room (`card._light_step`).
     """
-    return closing_to_the_edge(half(small), paper_kernel(small.shape))
+    return closing_to_the_edge(half(small), paper_kernel(small.shape, widest_stroke))

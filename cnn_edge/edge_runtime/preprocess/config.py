@@ -25,6 +25,14 @@ TIGHT_TOUCH = 0.01
 TIGHT_EDGE = 0.15
 TIGHT_PAD = 0.15
 TIGHT_SPAN = 0.7
+# In a crop the digit fills the picture and a marker's stroke can be wider than the paper
+# estimate's usual closing (a third of the shorter side): where more than TIGHT_HIDDEN of the
+# digit's box lies below an estimate as wide as the picture (`paper.paper_hidden_by_strokes`),
+# the crop is looked at with that one, if less than TIGHT_MIDTONES of the picture is 10-30%
+# darker than its paper (`paper.only_paper_and_ink`: a crop is paper and ink; a room seen through
+# `--no-card` is 32-55% such greys, which the wide estimate would call ink).
+TIGHT_HIDDEN = 0.15
+TIGHT_MIDTONES = 0.25
 # A photo aimed at one digit of a number cuts its neighbours at the frame's edges. When the
 # digit's main piece keeps TIGHT_EDGE of the longest side clear of every edge (it was aimed at,
 # not cropped), a piece on the border joins it only with its ink within NEIGHBOUR_REACH of the

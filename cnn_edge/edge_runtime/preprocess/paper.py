@@ -10,20 +10,24 @@ from cnn_edge.edge_runtime.preprocess.config import (
     DIM_INK_NOISE_MULTIPLE,
     DIM_PAPER_LEVELS,
     MIN_INK_LEVELS,
+    TIGHT_HIDDEN,
+    TIGHT_MIDTONES,
 )
 
 
-def ink_darkness(paper: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ink_darkness(paper: np.ndarray, widest_stroke: int | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each pixel's darkness relative to its local paper: (dark 0-1 float32, dark as uint8, paper >= 8).
 
     The paper's own brightness is `pixels.paper_at_half` (a closing wider than any stroke, at
-    half resolution: the paper varies slowly). A shadow dims paper and ink alike, so the ratio
-    stays put where a global threshold would swallow half the page.
+    half resolution: the paper varies slowly; `widest_stroke` where the caller knows better). A
+    shadow dims paper and ink alike, so the ratio stays put where a global threshold would
+    swallow half the page.
     """
     import cv2
 
     h, w = paper.shape
-    bg = paper_at_half(paper)
+    bg = paper_at_half(paper, widest_stroke)
     # INTER_LINEAR_EXACT: plain INTER_LINEAR rounds differently on aarch64 (NEON) than on
     # x86, which flipped camera labels under Pi emulation; the exact variant agrees bit for bit.
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
@@ -88,3 +92,35 @@ def pixel_noise(gray: np.ndarray) -> float:
     diff = cv2.absdiff(gray[:, 1:], gray[:, :-1])
     (median,) = percentiles_u8(diff, (50.0,))
     return float(median) / (0.6745 * np.sqrt(2.0))
+
+
+def paper_hidden_by_strokes(small: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether the usual paper estimate took strokes for paper within the digit's `box` (`small`'s
+    pixels): more than TIGHT_HIDDEN of it lies MIN_INK_LEVELS below an estimate as wide as the
+    picture, which sees past a stroke of any width (a thick marker's, in a crop)."""
+    import cv2
+
+    x0, y0, x1, y1 = (max(0, v) // 2 for v in box)  # the estimates are at half resolution
+    whole = paper_at_half(small)
+    usual = whole[y0:y1 + 1, x0:x1 + 1]
+    least = TIGHT_HIDDEN * usual.size
+    # No closing rises above the brightest pixel it closes, which the usual one keeps (it never
+    # lowers one): where the usual estimate is within MIN_INK_LEVELS of its own brightest
+    # (most photos), the wide one, five times the cost, cannot lie that far above it.
+    if np.count_nonzero(usual < int(whole.max()) - MIN_INK_LEVELS) <= least:
+        return False
+    wide = paper_at_half(small, min(small.shape))[y0:y1 + 1, x0:x1 + 1]
+    return np.count_nonzero(cv2.subtract(wide, usual) > MIN_INK_LEVELS) > least
+
+
+def only_paper_and_ink(small: np.ndarray) -> bool:
+    """Whether, against an estimate as wide as the picture, it is paper and ink and little between
+    (less than TIGHT_MIDTONES of it 10-30% darker than the paper), as a crop round a digit is; a
+    room's furniture and walls are all shades of grey."""
+    import cv2
+
+    h, w = small.shape
+    wide = cv2.resize(paper_at_half(small, min(h, w)), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
+    ratio = small.astype(np.float32) / np.maximum(wide, 8).astype(np.float32)
+    between = np.count_nonzero((ratio > 0.7) & (ratio < 0.9))
+    return between < TIGHT_MIDTONES * ratio.size

@@ -19,7 +19,13 @@ from cnn_edge.edge_runtime.preprocess.config import (
     PreprocessConfig,
 )
 from cnn_edge.edge_runtime.preprocess.fit import fit_and_center, soft_strokes
-from cnn_edge.edge_runtime.preprocess.paper import InkDepth, ink_darkness, pixel_noise
+from cnn_edge.edge_runtime.preprocess.paper import (
+    InkDepth,
+    ink_darkness,
+    only_paper_and_ink,
+    paper_hidden_by_strokes,
+    pixel_noise,
+)
 from cnn_edge.edge_runtime.preprocess.polarity import is_light_on_dark
 from cnn_edge.edge_runtime.preprocess.select import select_digit
 
@@ -43,7 +49,8 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
         gray = cv2.bitwise_not(gray)
         shrunk = (cv2.bitwise_not(shrunk[0]), shrunk[1])
     found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
-    if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)):
+    if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)
+                               or _strokes_hid_paper(shrunk, found.box)):
         found = _as_tight_crop(shrunk, config) or found
     if found is None and config.thin_strokes:
         found = _as_thin_strokes(gray, shrunk[1], config)
@@ -78,24 +85,48 @@ def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _
     digit does (TIGHT_SPAN of its height, half that of its width): a dash or a ruled line reaching
     across an empty page does not. Looked at in the shrunk copy the search runs on (`shrunk`,
     with its scale): such a digit is big there, and a 48-megapixel photo is never copied whole.
+    A crop's digit fills it, so a marker's strokes may be wider than the usual paper estimate
+    sees past (the digit came out hollow, or in pieces): when that look finds nothing, or a
+    digit on paper that its strokes hid (`paper.paper_hidden_by_strokes`), it is taken again with an
+    estimate as wide as the crop. Not always: on a whole view a room's furniture is wider than
+    the usual estimate too, and the wide one would call it ink.
     """
+    small, scale = shrunk
+    usual = _padded_look(small, cfg, widest_stroke=None)
+    if (usual is None or paper_hidden_by_strokes(small, usual.box)) and only_paper_and_ink(small):
+        usual = _padded_look(small, cfg, widest_stroke=min(small.shape)) or usual
+    return None if usual is None else _Found(usual.digit, _unshrunk(usual.box, scale))
+
+
+def _strokes_hid_paper(shrunk: tuple[np.ndarray, float], box: tuple[int, int, int, int]) -> bool:
+    """Whether the first look's digit (`box`, full-image pixels) may be a piece of a crop's digit
+    whose strokes the usual paper estimate took for paper (`paper.paper_hidden_by_strokes`)."""
+    small, scale = shrunk
+    x0, y0, x1, y1 = box
+    in_small = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
+    return paper_hidden_by_strokes(small, in_small) and only_paper_and_ink(small)
+
+
+def _padded_look(small: np.ndarray, cfg: PreprocessConfig, widest_stroke: int | None) -> _Found | None:
+    """`_as_tight_crop`'s look with a paper estimate wider than `widest_stroke` (None: the usual);
+    the digit's box in `small`'s pixels."""
     import cv2
 
-    small, scale = shrunk
     h, w = small.shape
     pad = max(2, int(round(TIGHT_PAD * max(h, w))))
     # The paper continues outward as it is at the edge (strokes erased, shadows and falloff
     # kept): a constant border would make a shadowed edge of a whole photo look like ink.
-    paper = cv2.resize(paper_at_half(small), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
+    paper = cv2.resize(paper_at_half(small, widest_stroke), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
     padded = cv2.copyMakeBorder(paper, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     padded[pad:pad + h, pad:pad + w] = small
-    found = _preprocess_gray(padded, cfg, allow_refine=False, shrunk=(padded, 1.0))
+    found = _preprocess_gray(padded, cfg, allow_refine=False, shrunk=(padded, 1.0),
+                             widest_stroke=widest_stroke)
     if found is None:
         return None
     x0, y0, x1, y1 = (v - pad for v in found.box)
     if y1 - y0 < TIGHT_SPAN * h or x1 - x0 < 0.5 * TIGHT_SPAN * w:
         return None
-    return _Found(found.digit, _unshrunk((x0, y0, x1, y1), scale))
+    return _Found(found.digit, (x0, y0, x1, y1))
 
 
 def _as_thin_strokes(gray: np.ndarray, scale: float, cfg: PreprocessConfig) -> _Found | None:
@@ -173,6 +204,7 @@ def _preprocess_gray(
     allow_refine: bool,
     shrunk: tuple[np.ndarray, float] | None = None,
     thin: bool = False,
+    widest_stroke: int | None = None,
 ) -> _Found | None:
     """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it;
     `thin`: the thin-stroke look's rules (`_as_thin_strokes`)."""
@@ -186,7 +218,7 @@ def _preprocess_gray(
     paper = small
 
     # 2. Separate ink from paper under uneven light (see `paper.ink_darkness`).
-    dark, dark8, bg8 = ink_darkness(paper)
+    dark, dark8, bg8 = ink_darkness(paper, widest_stroke)
 
     # 3. Threshold: Otsu between ink and paper, but never below `min_ink`, so that a blank
     #    page's noise (which Otsu happily splits in two) is not called ink. (OpenCV compares
