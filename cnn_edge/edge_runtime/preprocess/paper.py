@@ -15,19 +15,19 @@ from cnn_edge.edge_runtime.preprocess.config import (
 )
 
 
-def ink_darkness(paper: np.ndarray, widest_stroke: int | None = None,
+def ink_darkness(paper: np.ndarray, paper_half: np.ndarray | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each pixel's darkness relative to its local paper: (dark 0-1 float32, dark as uint8, paper >= 8).
 
     The paper's own brightness is `pixels.paper_at_half` (a closing wider than any stroke, at
-    half resolution: the paper varies slowly; `widest_stroke` where the caller knows better). A
+    half resolution: the paper varies slowly), or `paper_half` where the caller has one. A
     shadow dims paper and ink alike, so the ratio stays put where a global threshold would
     swallow half the page.
     """
     import cv2
 
     h, w = paper.shape
-    bg = paper_at_half(paper, widest_stroke)
+    bg = paper_at_half(paper) if paper_half is None else paper_half
     # INTER_LINEAR_EXACT: plain INTER_LINEAR rounds differently on aarch64 (NEON) than on
     # x86, which flipped camera labels under Pi emulation; the exact variant agrees bit for bit.
     bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
@@ -94,20 +94,21 @@ def pixel_noise(gray: np.ndarray) -> float:
     return float(median) / (0.6745 * np.sqrt(2.0))
 
 
-def paper_hidden_by_strokes(small: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """Whether the usual paper estimate took strokes for paper within the digit's `box` (`small`'s
-    pixels): more than TIGHT_HIDDEN of it lies MIN_INK_LEVELS below an estimate as wide as the
-    picture, which sees past a stroke of any width (a thick marker's, in a crop)."""
+def paper_hidden_by_strokes(small: np.ndarray, box: tuple[int, int, int, int],
+                            usual_half: np.ndarray) -> bool:
+    """Whether the usual paper estimate (`usual_half`, `paper_at_half(small)`) took strokes for
+    paper within the digit's `box` (`small`'s pixels): more than TIGHT_HIDDEN of it lies
+    MIN_INK_LEVELS below an estimate as wide as the picture, which sees past a stroke of any width
+    (a thick marker's, in a crop)."""
     import cv2
 
     x0, y0, x1, y1 = (max(0, v) // 2 for v in box)  # the estimates are at half resolution
-    whole = paper_at_half(small)
-    usual = whole[y0:y1 + 1, x0:x1 + 1]
+    usual = usual_half[y0:y1 + 1, x0:x1 + 1]
     least = TIGHT_HIDDEN * usual.size
     # No closing rises above the brightest pixel it closes, which the usual one keeps (it never
     # lowers one): where the usual estimate is within MIN_INK_LEVELS of its own brightest
     # (most photos), the wide one, five times the cost, cannot lie that far above it.
-    if np.count_nonzero(usual < int(whole.max()) - MIN_INK_LEVELS) <= least:
+    if np.count_nonzero(usual < int(usual_half.max()) - MIN_INK_LEVELS) <= least:
         return False
     wide = paper_at_half(small, min(small.shape))[y0:y1 + 1, x0:x1 + 1]
     return np.count_nonzero(cv2.subtract(wide, usual) > MIN_INK_LEVELS) > least

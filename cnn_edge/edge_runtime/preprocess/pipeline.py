@@ -48,10 +48,11 @@ def preprocess(image: np.ndarray, config: PreprocessConfig = DEFAULT) -> np.ndar
     if not light_paper and is_light_on_dark(shrunk[0]):
         gray = cv2.bitwise_not(gray)
         shrunk = (cv2.bitwise_not(shrunk[0]), shrunk[1])
-    found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk)
+    paper_half = paper_at_half(shrunk[0])  # step 2's paper estimate, also asked whether strokes hid it
+    found = _preprocess_gray(gray, config, allow_refine=True, shrunk=shrunk, paper_half=paper_half)
     if config.tight_crops and (found is None or _could_be_tight_crop(found.box, gray.shape)
-                               or _strokes_hid_paper(shrunk, found.box)):
-        found = _as_tight_crop(shrunk, config) or found
+                               or _strokes_hid_paper(shrunk, paper_half, found.box)):
+        found = _as_tight_crop(shrunk, paper_half, config) or found
     if found is None and config.thin_strokes:
         found = _as_thin_strokes(gray, shrunk[1], config)
     return None if found is None else found.digit
@@ -75,7 +76,8 @@ def _could_be_tight_crop(box: tuple[int, int, int, int], shape: tuple[int, ...])
     return gap <= TIGHT_TOUCH * max(h, w) or (y1 - y0 >= TIGHT_SPAN * h and gap <= TIGHT_EDGE * max(h, w))
 
 
-def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _Found | None:
+def _as_tight_crop(shrunk: tuple[np.ndarray, float], paper_half: np.ndarray, cfg: PreprocessConfig,
+                   ) -> _Found | None:
     """A second look at a photo cropped tightly round its digit: the same steps with paper around it.
 
     Cut to the digit (by a user, or a data set), the strokes run into the image's edge: the paper
@@ -84,27 +86,30 @@ def _as_tight_crop(shrunk: tuple[np.ndarray, float], cfg: PreprocessConfig) -> _
     work as on a full photo. Taken only when the digit found then spans the picture as a crop's
     digit does (TIGHT_SPAN of its height, half that of its width): a dash or a ruled line reaching
     across an empty page does not. Looked at in the shrunk copy the search runs on (`shrunk`,
-    with its scale): such a digit is big there, and a 48-megapixel photo is never copied whole.
-    A crop's digit fills it, so a marker's strokes may be wider than the usual paper estimate
-    sees past (the digit came out hollow, or in pieces): when that look finds nothing, or a
-    digit on paper that its strokes hid (`paper.paper_hidden_by_strokes`), it is taken again with an
-    estimate as wide as the crop. Not always: on a whole view a room's furniture is wider than
-    the usual estimate too, and the wide one would call it ink.
+    with its scale; `paper_half`, its usual paper estimate): such a digit is big there, and a
+    48-megapixel photo is never copied whole. A crop's digit fills it, so a marker's strokes may
+    be wider than the usual paper estimate sees past (the digit came out hollow, or in pieces):
+    when that look finds nothing, or a digit on paper that its strokes hid
+    (`paper.paper_hidden_by_strokes`), it is taken again with an estimate as wide as the crop.
+    Not always: on a whole view a room's furniture is wider than the usual estimate too, and the
+    wide one would call it ink.
     """
     small, scale = shrunk
     usual = _padded_look(small, cfg, widest_stroke=None)
-    if (usual is None or paper_hidden_by_strokes(small, usual.box)) and only_paper_and_ink(small):
+    if (usual is None or paper_hidden_by_strokes(small, usual.box, paper_half)) and only_paper_and_ink(small):
         usual = _padded_look(small, cfg, widest_stroke=min(small.shape)) or usual
     return None if usual is None else _Found(usual.digit, _unshrunk(usual.box, scale))
 
 
-def _strokes_hid_paper(shrunk: tuple[np.ndarray, float], box: tuple[int, int, int, int]) -> bool:
+def _strokes_hid_paper(shrunk: tuple[np.ndarray, float], paper_half: np.ndarray,
+                       box: tuple[int, int, int, int]) -> bool:
     """Whether the first look's digit (`box`, full-image pixels) may be a piece of a crop's digit
-    whose strokes the usual paper estimate took for paper (`paper.paper_hidden_by_strokes`)."""
+    whose strokes the usual paper estimate (`paper_half`) took for paper
+    (`paper.paper_hidden_by_strokes`)."""
     small, scale = shrunk
     x0, y0, x1, y1 = box
     in_small = (int(x0 * scale), int(y0 * scale), int(np.ceil(x1 * scale)), int(np.ceil(y1 * scale)))
-    return paper_hidden_by_strokes(small, in_small) and only_paper_and_ink(small)
+    return paper_hidden_by_strokes(small, in_small, paper_half) and only_paper_and_ink(small)
 
 
 def _padded_look(small: np.ndarray, cfg: PreprocessConfig, widest_stroke: int | None) -> _Found | None:
@@ -119,8 +124,8 @@ def _padded_look(small: np.ndarray, cfg: PreprocessConfig, widest_stroke: int | 
     paper = cv2.resize(paper_at_half(small, widest_stroke), (w, h), interpolation=cv2.INTER_LINEAR_EXACT)
     padded = cv2.copyMakeBorder(paper, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
     padded[pad:pad + h, pad:pad + w] = small
-    found = _preprocess_gray(padded, cfg, allow_refine=False, shrunk=(padded, 1.0),
-                             widest_stroke=widest_stroke)
+    padded_half = None if widest_stroke is None else paper_at_half(padded, widest_stroke)
+    found = _preprocess_gray(padded, cfg, allow_refine=False, shrunk=(padded, 1.0), paper_half=padded_half)
     if found is None:
         return None
     x0, y0, x1, y1 = (v - pad for v in found.box)
@@ -204,10 +209,11 @@ def _preprocess_gray(
     allow_refine: bool,
     shrunk: tuple[np.ndarray, float] | None = None,
     thin: bool = False,
-    widest_stroke: int | None = None,
+    paper_half: np.ndarray | None = None,
 ) -> _Found | None:
-    """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it;
-    `thin`: the thin-stroke look's rules (`_as_thin_strokes`)."""
+    """Dark ink on light paper -> 28x28; `shrunk` is `resize_max(gray)` when the caller has it,
+    `paper_half` its paper estimate (`paper_at_half`); `thin`: the thin-stroke look's rules
+    (`_as_thin_strokes`)."""
     import cv2
 
     small, scale = shrunk if shrunk is not None else resize_max(gray, cfg.work_size)
@@ -218,7 +224,7 @@ def _preprocess_gray(
     paper = small
 
     # 2. Separate ink from paper under uneven light (see `paper.ink_darkness`).
-    dark, dark8, bg8 = ink_darkness(paper, widest_stroke)
+    dark, dark8, bg8 = ink_darkness(paper, paper_half)
 
     # 3. Threshold: Otsu between ink and paper, but never below `min_ink`, so that a blank
     #    page's noise (which Otsu happily splits in two) is not called ink. (OpenCV compares
