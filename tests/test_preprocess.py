@@ -716,6 +716,32 @@ def test_a_printed_line_is_told_from_the_digits_own_strokes():
     assert line[60:69, :40].sum() == crossed[60:69, :40].sum()
 
 
+def _ring_on_a_rule(centre_x: int) -> np.ndarray:
+    """A 0-like ring (pen 8, 45 px wide) sitting on a straight line 7 px thick across all of a
+    160-px piece: a ruled page's line, about as thick as a thin pen at the search's resolution."""
+    mask = np.zeros((80, 160), np.uint8)
+    cv2.ellipse(mask, (centre_x, 32), (18, 26), 0, 0, 360, 1, 8)
+    cv2.line(mask, (0, 64), (159, 64), 1, 7)
+    return mask.astype(bool)
+
+
+def test_a_line_across_the_photo_is_erased_beside_a_digit_off_the_photos_centre():
+    """A line as thick as the pen is erased only when the photo's edges cut it and it runs on
+    past the rest on both sides: no digit's stroke does. Half the rest's width each side, as
+    first written, kept the line under a digit that the photo holds off its centre (8 px of
+    line left of a 45-px ring), and the digit was dropped with it as "a line across the image"."""
+    from cnn_edge.edge_runtime.preprocess.joined import printed_line
+
+    across = (0, 40, 160, 120)  # the piece spans the photo's width: both ends on its edges
+    for centre_x in (80, 30):
+        piece = _ring_on_a_rule(centre_x)
+        line = printed_line(piece, across)
+        assert line is not None and not line[:55].any()
+        assert line[58:71, :centre_x - 24].sum() == piece[58:71, :centre_x - 24].sum()
+    assert printed_line(_ring_on_a_rule(22), across) is None  # the rest reaches the edge: a 2's base
+    assert printed_line(_ring_on_a_rule(30), (10, 40, 200, 120)) is None  # not cut by the edges
+
+
 def _ring_in_box(box_pen: int = 3, ring_pen: int = 8, angle: float = 0.0, ring: bool = True,
                  stem: bool = False) -> np.ndarray:
     """A 0-like ring (pen `ring_pen`) touching the top and bottom of a box `box_pen` thick round
