@@ -742,6 +742,39 @@ def test_a_line_across_the_photo_is_erased_beside_a_digit_off_the_photos_centre(
     assert printed_line(_ring_on_a_rule(30), (10, 40, 200, 120)) is None  # not cut by the edges
 
 
+def _ring_in_broken_box(turn: float, bar: bool = False) -> np.ndarray:
+    """A ring inside a thin box turned `turn` degrees whose line broke in the middle of each side
+    (a thin printed box at the search's resolution): four L-shaped corner pieces. `bar`: a
+    stroke of the digit's own, apart from the ring, its box overlapping the ring's (a 5's bar)."""
+    image = np.zeros((200, 200), np.uint8)
+    cv2.ellipse(image, (100, 100), (22, 34), 0, 0, 360, 1, 6)
+    if bar:
+        cv2.line(image, (110, 58), (140, 75), 1, 5)
+    corners = cv2.boxPoints(((100, 100), (110, 130), turn))
+    for k in range(4):
+        before, corner, after = corners[k], corners[(k + 1) % 4], corners[(k + 2) % 4]
+        cv2.line(image, tuple(np.int32(before + 0.52 * (corner - before))), tuple(np.int32(corner)), 1, 2)
+        cv2.line(image, tuple(np.int32(corner)), tuple(np.int32(corner + 0.48 * (after - corner))), 1, 2)
+    return image.astype(bool)
+
+
+def test_a_thin_box_broken_into_corner_pieces_is_a_frame():
+    """Each corner piece of a broken box overlaps the digit's box without holding it; they were
+    not counted as a frame's pieces, and the box was read with the digit (the thin-line box row
+    of photo_conditions_bench). Counted, they close round the ring: the ring alone is left, and
+    a bar of the digit's own beside it, away from the box's outline, stays with it."""
+    from cnn_edge.edge_runtime.preprocess.frames import without_frames
+    from cnn_edge.edge_runtime.preprocess.select import components
+
+    for turn, bar in ((0.0, False), (12.0, False), (12.0, True)):
+        n, labels, stats, _, ox, oy = components(_ring_in_broken_box(turn, bar))
+        rects = stats.tolist()
+        ring = int(labels[100 - oy, 78 - ox])  # the ring's left side
+        assert n == 6 + bar and ring > 0  # the ring, four corners and the bar
+        left, frame = without_frames(list(range(1, n)), rects, labels, (ox, oy))
+        assert len(left) == 1 + bar and ring in left and frame is not None
+
+
 def _ring_in_box(box_pen: int = 3, ring_pen: int = 8, angle: float = 0.0, ring: bool = True,
                  stem: bool = False) -> np.ndarray:
     """A 0-like ring (pen `ring_pen`) touching the top and bottom of a box `box_pen` thick round

@@ -28,15 +28,18 @@ def without_frames(pieces: list[int], rects: list[list[int]], labels: np.ndarray
     `rects`: per label (x, y, width, height, area); `labels`: the labelled box at `offset` in the
     image. A thin printed line often breaks into several pieces, so a frame is the pieces round a
     digit taken together, their gaps closed (config.FRAME_GAP). Only a piece with other pieces on
-    all four sides is looked at closely: in most photos none has.
+    all four sides is looked at closely: in most photos none has. A frame of pieces that hold the
+    digit's box or lie clear of it is looked for first; a thin turned box broken into pieces whose
+    boxes overlap the digit's (a side with half the next) only when there is none.
     """
-    for j in sorted(pieces, key=lambda i: -rects[i][4]):
-        around = _pieces_around(j, pieces, rects)
-        if not around:
-            continue
-        ring = _ring_round(j, around, rects, labels, offset)
-        if ring:
-            return [i for i in pieces if i not in ring], _union([rects[i] for i in ring])
+    for overlapping in (False, True):
+        for j in sorted(pieces, key=lambda i: -rects[i][4]):
+            around = _pieces_around(j, pieces, rects, overlapping)
+            if not around:
+                continue
+            ring = _ring_round(j, around, rects, labels, offset)
+            if ring:
+                return [i for i in pieces if i not in ring], _union([rects[i] for i in ring])
     return pieces, None
 
 
@@ -46,9 +49,11 @@ def _union(rects: list[list[int]]) -> Box:
             max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects))
 
 
-def _pieces_around(j: int, pieces: list[int], rects: list[list[int]]) -> list[int]:
+def _pieces_around(j: int, pieces: list[int], rects: list[list[int]], overlapping: bool = False) -> list[int]:
     """The pieces that could be a frame round piece `j`: each holds j's box in its own or lies
-    clear of it within FRAME_REACH of its size; together they must reach past j on every side."""
+    clear of it within FRAME_REACH of its size; together they must reach past j on every side.
+    `overlapping`: also the near pieces whose boxes overlap j's without lying inside it (a broken
+    box's corners; also a digit's own second stroke, which `_ring_round` tells apart)."""
     x, y, w, h, _ = rects[j]
     reach = FRAME_REACH * max(w, h)
     around = []
@@ -56,10 +61,9 @@ def _pieces_around(j: int, pieces: list[int], rects: list[list[int]]) -> list[in
         ix, iy, iw, ih, _ = rects[i]
         if i == j:
             continue
-        holds = ix < x and iy < y and ix + iw > x + w and iy + ih > y + h
-        clear = ix >= x + w or iy >= y + h or ix + iw <= x or iy + ih <= y
         near = ix < x + w + reach and iy < y + h + reach and ix + iw > x - reach and iy + ih > y - reach
-        if holds or (clear and near):
+        inside = ix >= x and iy >= y and ix + iw <= x + w and iy + ih <= y + h
+        if near and (_clear_or_holding(rects[i], (x, y, x + w, y + h)) or (overlapping and not inside)):
             around.append(i)
     if not around:
         return []
@@ -94,7 +98,22 @@ def _ring_round(j: int, around: list[int], rects: list[list[int]], labels: np.nd
         return []
     if np.mean(hole[region == j]) < 0.9:
         return []  # j is not inside: the pieces do not close round it
-    return [i for i in around if np.mean(hole[region == i]) < 0.5]
+    # A frame's pieces lie along the ring's outside (within two gaps: the closing fills the
+    # region's margin); a piece whose box overlaps j's and lies further in is a stroke of the
+    # digit (a 5's bar): it stays.
+    reach = cv2.getStructuringElement(cv2.MORPH_RECT, (4 * gap + 1, 4 * gap + 1))
+    outer = cv2.dilate(1 - closed, reach, borderType=cv2.BORDER_CONSTANT, borderValue=1)
+    x, y, w, h, _ = rects[j]
+    return [i for i in around if np.mean(hole[region == i]) < 0.5
+            and (_clear_or_holding(rects[i], (x, y, x + w, y + h)) or np.mean(outer[region == i]) >= 0.5)]
+
+
+def _clear_or_holding(rect: list[int], box: Box) -> bool:
+    """Whether a piece's box (x, y, width, height, ...) lies clear of `box` or holds it."""
+    ix, iy, iw, ih = rect[:4]
+    x0, y0, x1, y1 = box
+    holds = ix < x0 and iy < y0 and ix + iw > x1 and iy + ih > y1
+    return holds or ix >= x1 or iy >= y1 or ix + iw <= x0 or iy + ih <= y0
 
 
 def digit_and_lines(main: int, pieces: list[int], rects: list[list[int]], labels: np.ndarray,
