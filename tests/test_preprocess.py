@@ -767,7 +767,7 @@ def test_a_thin_box_broken_into_corner_pieces_is_a_frame():
     from cnn_edge.edge_runtime.preprocess.select import components
 
     for turn, bar in ((0.0, False), (12.0, False), (12.0, True)):
-        n, labels, stats, _, ox, oy = components(_ring_in_broken_box(turn, bar))
+        n, labels, stats, _, ox, oy = components(_ring_in_broken_box(turn, bar).view(np.uint8))
         rects = stats.tolist()
         ring = int(labels[100 - oy, 78 - ox])  # the ring's left side
         assert n == 6 + bar and ring > 0  # the ring, four corners and the bar
